@@ -1,0 +1,1 @@
+"""Accounts: residents and staff, roles, verification, assisted participation."""

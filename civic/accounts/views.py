@@ -1,0 +1,280 @@
+"""Account pages: register, confirm, log in/out, reset, profile, export, delete."""
+
+from __future__ import annotations
+
+import json
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from civic.accounts import services
+from civic.accounts.forms import (
+    ChangePasswordForm,
+    DeleteAccountForm,
+    EmailOnlyForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from civic.extensions import db, limiter
+from civic.permissions import public, requires
+from civic.viewutil import attach_error, safe_next
+
+bp = Blueprint("accounts", __name__, url_prefix="/compte")
+
+
+def _login_limit() -> str:
+    return current_app.config["CIVIC_LOGIN_LIMIT"]
+
+
+def _reset_limit() -> str:
+    return current_app.config["CIVIC_RESET_LIMIT"]
+
+
+def _email_key() -> str:
+    return "email:" + request.form.get("email", "").strip().lower()[:254]
+
+
+@bp.route("/inscription", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["CIVIC_REGISTER_LIMIT"], methods=["POST"])
+@public
+def register():
+    """Create a resident account."""
+    if current_user.is_authenticated:
+        return redirect(url_for("spaces.dashboard"))
+    form = RegisterForm()
+    form.quartier_id.populate()
+    if form.validate_on_submit():
+        try:
+            services.register_resident(
+                email=form.email.data, password=form.password.data,
+                display_name=form.display_name.data, quartier_id=form.quartier_id.data,
+                birth_year=form.birth_year.data, gender=form.gender.data,
+                locale=session.get("lang"),
+            )
+            db.session.commit()
+        except services.AccountError as exc:
+            attach_error(form, exc)
+        else:
+            return redirect(url_for("accounts.check_email"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/inscription/verifiez-vos-emails")
+@public
+def check_email():
+    """Tell the new resident to open the confirmation link."""
+    return render_template("accounts/check_email.html")
+
+
+@bp.route("/confirmer/<token>")
+@public
+def confirm(token: str):
+    """Confirm an email address from the emailed link."""
+    try:
+        services.confirm_email(token)
+        db.session.commit()
+    except services.AccountError as exc:
+        db.session.rollback()
+        return render_template("accounts/token_error.html", message=exc.message), 400
+    flash(_("Your email address is confirmed. You can now log in."), "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/confirmer", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+@public
+def resend_confirmation():
+    """Send a new confirmation link."""
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        user = services.find_user_by_email(form.email.data)
+        if user and user.is_active and user.email_confirmed_at is None:
+            services.send_confirmation(user)
+            db.session.commit()
+        flash(_("If an unconfirmed account uses this address, a new link is on its way."),
+              "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/resend.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
+@public
+def login():
+    """Log in with email and password (throttled per address and per account)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("spaces.dashboard"))
+    form = LoginForm()
+    unconfirmed = False
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+            db.session.commit()
+        except services.AccountError as exc:
+            unconfirmed = exc.field == "unconfirmed"
+            exc.field = None
+            attach_error(form, exc)
+        else:
+            lang = session.get("lang")
+            session.clear()  # a fresh session at login: no fixation
+            if lang:
+                session["lang"] = lang
+            login_user(user)
+            return redirect(safe_next("spaces.dashboard"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/login.html", form=form, unconfirmed=unconfirmed), status
+
+
+@bp.route("/deconnexion", methods=["POST"])
+@requires("account")
+def logout():
+    """Log out everywhere: older session cookies stop working."""
+    from flask_wtf import FlaskForm
+
+    if FlaskForm().validate_on_submit():
+        lang = current_user.locale or session.get("lang")
+        services.end_sessions(current_user)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        if lang:
+            session["lang"] = lang  # the language choice outlives the session
+        flash(_("You are logged out."), "info")
+    return redirect(url_for("core.index"))
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+@public
+def forgot_password():
+    """Ask for a password reset link."""
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        flash(_("If an account uses this address, a reset link is on its way. "
+                "It is valid for one hour."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/nouveau-mot-de-passe/<token>", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+@public
+def reset_password(token: str):
+    """Choose a new password from a reset link (single use)."""
+    try:
+        services.user_for_reset_token(token)
+    except services.AccountError as exc:
+        return render_template("accounts/token_error.html", message=exc.message), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+            db.session.commit()
+        except services.AccountError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Your password has been changed. You can log in."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/profil", methods=["GET", "POST"])
+@requires("account")
+def profile():
+    """Edit one's profile and language."""
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user)
+    form.quartier_id.populate()
+    if not form.is_submitted():
+        form.quartier_id.data = user.quartier_id
+        form.locale.data = user.locale or ""
+        form.gender.data = user.gender or ""
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                user, display_name=form.display_name.data, quartier_id=form.quartier_id.data,
+                birth_year=form.birth_year.data, gender=form.gender.data,
+                locale=form.locale.data,
+            )
+            db.session.commit()
+        except services.AccountError as exc:
+            attach_error(form, exc)
+        else:
+            if user.locale:
+                session["lang"] = user.locale
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("accounts.profile"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/profile.html", form=form, user=user), status
+
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+@requires("account")
+def change_password():
+    """Change one's password (all other sessions are closed)."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, form.current_password.data, form.password.data)
+            db.session.commit()
+        except services.AccountError as exc:
+            attach_error(form, exc)
+        else:
+            login_user(user)  # this session continues with the new epoch
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("accounts.profile"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/change_password.html", form=form), status
+
+
+@bp.route("/mes-donnees.json")
+@requires("account")
+def export():
+    """Download everything we hold about the signed-in user, as JSON."""
+    data = services.export_user_data(current_user)
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    return Response(
+        body, mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="civic-mes-donnees.json"'},
+    )
+
+
+@bp.route("/supprimer", methods=["GET", "POST"])
+@requires("account")
+def delete():
+    """Delete one's account; public contributions stay, anonymised."""
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.delete_account(user, form.password.data)
+            db.session.commit()
+        except services.AccountError as exc:
+            attach_error(form, exc)
+        else:
+            logout_user()
+            session.clear()
+            flash(_("Your account has been deleted."), "success")
+            return redirect(url_for("core.index"))
+    return render_template("accounts/delete.html", form=form), 422 if form.is_submitted() else 200
+
+
+__all__ = ["bp", "request"]

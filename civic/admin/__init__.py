@@ -1,0 +1,1 @@
+"""Administration: users and roles, territory, audit log, outbox."""

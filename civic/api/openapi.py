@@ -1,0 +1,90 @@
+"""The OpenAPI 3.1 document: each domain adds its paths and schemas here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _get(summary: str, schema: dict[str, Any], params: list | None = None,
+         not_found: bool = False) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        "200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
+        "304": {"description": "Not modified (ETag)"},
+    }
+    if params:
+        responses["400"] = {"description": "Bad parameter",
+                            "content": {"application/json": {"schema": ERROR}}}
+    if not_found:
+        responses["404"] = {"description": "Not found",
+                            "content": {"application/json": {"schema": ERROR}}}
+    return {"get": {"summary": summary, "parameters": params or [], "responses": responses}}
+
+
+PAGING = [
+    {"name": "limit", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
+    {"name": "offset", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 0, "default": 0}},
+]
+
+
+def openapi_document() -> dict[str, Any]:
+    """Build the document (cheap; cached by the client through its ETag)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "civic open data",
+            "version": "1.0.0",
+            "description": "Public data of the civic platform: read-only, no authentication.",
+            "license": {"name": "Licence Ouverte 2.0 / Etalab",
+                        "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"},
+        },
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/openapi.json": _get("This document", {"type": "object"}),
+            "/communes": _get("Communes", {
+                "type": "object", "required": ["items"],
+                "properties": {"items": {"type": "array",
+                                         "items": {"$ref": "#/components/schemas/Commune"}}},
+            }),
+            "/quartiers": _get("Quartiers", {
+                "type": "object", "required": ["items", "total", "limit", "offset"],
+                "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Quartier"}},
+                    "total": {"type": "integer", "minimum": 0},
+                    "limit": {"type": "integer"}, "offset": {"type": "integer"},
+                },
+            }, params=[
+                *PAGING,
+                {"name": "commune", "in": "query", "required": False,
+                 "schema": {"type": "string"}},
+                {"name": "priority", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["true", "false"]}},
+            ]),
+            "/quartiers/{code}": _get("One quartier", {"$ref": "#/components/schemas/Quartier"},
+                                      params=[{"name": "code", "in": "path", "required": True,
+                                               "schema": {"type": "string"}}],
+                                      not_found=True),
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "required": ["error", "status"],
+                      "properties": {"error": {"type": "string"},
+                                     "status": {"type": "integer"}}},
+            "Commune": {"type": "object", "required": ["name", "quartiers"],
+                        "properties": {"name": {"type": "string"},
+                                       "insee_code": {"type": ["string", "null"]},
+                                       "quartiers": {"type": "array",
+                                                     "items": {"type": "string"}}}},
+            "Quartier": {"type": "object",
+                         "required": ["code", "name", "commune", "is_priority"],
+                         "properties": {
+                             "code": {"type": "string"}, "name": {"type": "string"},
+                             "commune": {"type": "string"},
+                             "population": {"type": ["integer", "null"]},
+                             "is_priority": {"type": "boolean"},
+                             "outline": {"type": ["object", "null"]},
+                         }},
+        }},
+    }

@@ -1,0 +1,70 @@
+"""Command-line tools: seed-demo, create-admin, translate."""
+
+from __future__ import annotations
+
+import subprocess  # noqa: S404 - runs pybabel with fixed arguments, no shell
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from civic.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the commands to `flask`."""
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Load the demo city (idempotent)."""
+        from civic.demo import DEMO_PASSWORD, seed_demo
+
+        created = seed_demo()
+        db.session.commit()
+        click.echo("demo data: " + ", ".join(f"{k} +{v}" for k, v in created.items()))
+        click.echo(f"demo accounts use the password {DEMO_PASSWORD!r} (see README)")
+
+    @app.cli.command("create-admin")
+    @click.option("--email", prompt=True)
+    @click.option("--name", prompt=True)
+    @click.password_option()
+    def create_admin_command(email: str, name: str, password: str) -> None:
+        """Create a confirmed administrator account."""
+        from civic.accounts.services import AccountError, create_admin
+
+        try:
+            create_admin(email, password, name)
+            db.session.commit()
+        except AccountError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc.message)) from exc
+        click.echo(f"administrator {email} created")
+
+    @app.cli.group("translate")
+    def translate() -> None:
+        """Translation catalogs (pybabel)."""
+
+    def pybabel(*args: str) -> None:
+        exe = Path(sys.executable).with_name("pybabel")
+        subprocess.run([str(exe), *args], check=True, cwd=ROOT)  # noqa: S603
+
+    @translate.command("extract")
+    def extract() -> None:
+        """Extract messages into translations/messages.pot."""
+        pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-o", "translations/messages.pot",
+                "--no-location", "--sort-output", ".")
+
+    @translate.command("update")
+    def update() -> None:
+        """Extract, then update the fr and en catalogs."""
+        extract.callback()
+        pybabel("update", "-i", "translations/messages.pot", "-d", "translations",
+                "--no-fuzzy-matching", "--ignore-pot-creation-date")
+
+    @translate.command("compile")
+    def compile_() -> None:
+        """Compile the catalogs (.mo files are build output, not in git)."""
+        pybabel("compile", "-d", "translations")

@@ -1,0 +1,97 @@
+"""Public pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, session
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import HiddenField
+
+from civic.extensions import db
+from civic.permissions import public
+from civic.territory.models import Commune, Quartier
+from civic.viewutil import safe_next
+
+bp = Blueprint("core", __name__)
+
+
+class LanguageForm(FlaskForm):
+    """The language switcher posted from every page."""
+
+    lang = HiddenField()
+    next = HiddenField()
+
+
+@bp.route("/")
+@public
+def index():
+    """Home page: what the platform is for, and its four sections."""
+    stats = db.session.execute(
+        select(func.count(Quartier.id), func.count(func.distinct(Quartier.commune_id)),
+               func.count(Quartier.id).filter(Quartier.is_priority))
+    ).one()
+    return render_template("core/index.html", stats=stats)
+
+
+@bp.route("/budget-participatif")
+@public
+def budget():
+    """The participatory budget (filled by the budget issues)."""
+    return render_template("core/section.html", section="budget")
+
+
+@bp.route("/plan-d-action")
+@public
+def action_plan():
+    """The municipal action plan (filled by the action-plan issue)."""
+    return render_template("core/section.html", section="plan")
+
+
+@bp.route("/conseils-citoyens")
+@public
+def councils():
+    """The conseils citoyens (filled by the councils issue)."""
+    return render_template("core/section.html", section="councils")
+
+
+@bp.route("/bienveilleurs")
+@public
+def bienveilleurs():
+    """The bienveilleurs network (filled by the bienveilleurs issue)."""
+    return render_template("core/section.html", section="bienveilleurs")
+
+
+@bp.route("/quartiers")
+@public
+def quartiers():
+    """Communes and their quartiers."""
+    communes = db.session.execute(select(Commune).order_by(Commune.name)).scalars().all()
+    return render_template("core/quartiers.html", communes=communes)
+
+
+@bp.route("/accessibilite")
+@public
+def accessibility():
+    """Accessibility statement (required by the RGAA)."""
+    return render_template("core/accessibility.html")
+
+
+@bp.route("/donnees-personnelles")
+@public
+def privacy():
+    """How personal data is used (RGPD)."""
+    return render_template("core/privacy.html")
+
+
+@bp.route("/langue", methods=["POST"])
+@public
+def set_language():
+    """Switch language (kept in the session, and in the profile when signed in)."""
+    form = LanguageForm()
+    if form.validate_on_submit() and form.lang.data in current_app.config["CIVIC_LANGUAGES"]:
+        session["lang"] = form.lang.data
+        if current_user.is_authenticated:
+            current_user.locale = form.lang.data
+            db.session.commit()
+    return redirect(safe_next())

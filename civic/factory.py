@@ -1,0 +1,180 @@
+"""The application factory: config layers, extensions, blueprints, CLI, error pages."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from civic import config as config_module
+from civic.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The app refuses to start with an unsafe or incomplete configuration."""
+
+
+def _secret_key(app: Flask) -> str:
+    """The configured key, or (development only) one generated into instance/."""
+    if app.config.get("SECRET_KEY"):
+        return app.config["SECRET_KEY"]
+    if app.config["CIVIC_ENV"] == "production":
+        raise ConfigurationError(
+            "SECRET_KEY is not set: set CIVIC_SECRET_KEY or SECRET_KEY in instance/config.py"
+        )
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the civic application."""
+    app = Flask(
+        "civic",
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "civic" / "static"),
+    )
+    env = (test_config or {}).get("CIVIC_ENV") or os.environ.get("CIVIC_ENV", "development")
+    base = config_module.ProductionConfig if env == "production" else config_module.DefaultConfig
+    app.config.from_object(base)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(config_module.env_overrides())
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["SECRET_KEY"] = _secret_key(app)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            "sqlite:///" + str(Path(app.instance_path) / "civic.db")
+        )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"timeout": 30},
+        }
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    from civic.cli import register_cli
+    from civic.errors import register_error_handlers
+
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def select_locale() -> str:
+    """The user's setting, then the switcher (session), then Accept-Language."""
+    from flask import current_app, has_request_context
+
+    languages = current_app.config["CIVIC_LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("lang") in languages:
+        return session["lang"]
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def _init_extensions(app: Flask) -> None:
+    from civic.accounts.models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    mail.init_app(app)
+    app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+
+    @login_manager.user_loader
+    def load_user(ident: str) -> User | None:
+        try:
+            uid, epoch = (int(p) for p in ident.split("."))
+        except ValueError:
+            return None
+        user = db.session.get(User, uid)
+        if user is None or user.session_epoch != epoch or not user.is_active:
+            return None
+        return user
+
+
+def _register_blueprints(app: Flask) -> None:
+    from civic.accounts.views import bp as accounts_bp
+    from civic.admin.views import bp as admin_bp
+    from civic.api.views import bp as api_bp
+    from civic.core.views import bp as core_bp
+    from civic.spaces.views import bp as spaces_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(spaces_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # read-only JSON API: GET only, no cookies needed
+
+
+def _register_hooks(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime, format_decimal, get_locale
+
+    from civic.permissions import ROLES, enforce_access, user_can
+
+    app.before_request(enforce_access)
+
+    @app.after_request
+    def security_headers(response):  # noqa: ANN001, ANN202
+        h = response.headers
+        h.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["CIVIC_ENV"] == "production":
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user and getattr(current_user, "is_authenticated", False):
+            h.setdefault("Cache-Control", "no-store")
+        return response
+
+    def format_euros(amount: int | float) -> str:
+        from flask_babel import format_currency
+
+        return format_currency(amount, "EUR")
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        return {
+            "can": lambda perm: user_can(current_user, perm),
+            "ROLES": ROLES,
+            "current_locale": str(get_locale()),
+            "languages": (("fr", "Français"), ("en", "English")),
+            "format_date": format_date,
+            "format_datetime": format_datetime,
+            "format_decimal": format_decimal,
+            "format_euros": format_euros,
+        }

@@ -1,0 +1,40 @@
+"""Shared form pieces: choices that come from the database, coercion helpers."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import SelectField
+
+from civic.extensions import db
+from civic.territory.models import Commune, Quartier
+
+
+def optional_int(value: object) -> int | None:
+    """Coerce a select value to int, '' to None."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)  # type: ignore[arg-type]
+
+
+def quartier_choices(blank_label: str | None = None) -> list[tuple[str, str]]:
+    """Quartiers grouped by commune for a select field."""
+    rows = db.session.execute(
+        select(Quartier, Commune).join(Commune).order_by(Commune.name, Quartier.name)
+    ).all()
+    choices = [("", blank_label or str(_l("— Choose —")))]
+    choices += [(str(q.id), f"{q.name} ({c.name})") for q, c in rows]
+    return choices
+
+
+class QuartierField(SelectField):
+    """Select a quartier; the value is the quartier id or None."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        kwargs.setdefault("coerce", optional_int)
+        kwargs.setdefault("validate_choice", False)  # checked by the service
+        super().__init__(*args, **kwargs)
+
+    def populate(self) -> None:
+        """Load choices from the database (call in the view)."""
+        self.choices = quartier_choices()

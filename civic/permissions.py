@@ -1,0 +1,110 @@
+"""Roles and permissions: one table, checked before every view (deny by default).
+
+A view declares what it needs with ``@public``, ``@login_required_view`` or
+``@requires("permission")``; a view that declares nothing is refused (403), so a new
+page cannot go live without a decision about who may see it. Adding a role means
+adding it to ROLES and to the permissions it gets in PERMISSIONS, not touching views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from civic.extensions import login_manager
+
+
+@dataclass(frozen=True)
+class RoleDef:
+    """A role: its translated title and what its grants are scoped to, if anything."""
+
+    name: str
+    title: Any
+    scope: str | None = None  # "service", "council" or None
+    grantable: bool = True
+
+
+ROLES: dict[str, RoleDef] = {
+    r.name: r
+    for r in (
+        RoleDef("resident", _l("Resident"), grantable=False),
+        RoleDef("agent", _l("City-service agent"), scope="service"),
+        RoleDef("council_member", _l("Council member"), scope="council"),
+        RoleDef("bienveilleur", _l("Bienveilleur")),
+        RoleDef("coordinator", _l("Coordinator (politique de la ville)")),
+        RoleDef("admin", _l("Administrator")),
+    )
+}
+
+# permission -> roles that have it. "resident" is every signed-in account.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "account": frozenset({"resident"}),
+    "agent.space": frozenset({"agent"}),
+    # Acting for a resident at a counter: agents and the coordination team.
+    "counter.assist": frozenset({"agent", "coordinator"}),
+    "council.space": frozenset({"council_member"}),
+    "bienveilleur.space": frozenset({"bienveilleur"}),
+    "coordination.space": frozenset({"coordinator"}),
+    "coordination.verify": frozenset({"coordinator"}),
+    "admin.users": frozenset({"admin"}),
+    "admin.territory": frozenset({"admin"}),
+    "admin.audit": frozenset({"admin"}),
+    "admin.outbox": frozenset({"admin"}),
+}
+
+PUBLIC = "public"
+
+
+def user_can(user: Any, permission: str) -> bool:
+    """True if the (signed-in) user holds a role that has the permission."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    allowed = PERMISSIONS[permission]
+    return bool(user.role_names & allowed)
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as open to everyone, anonymous visitors included."""
+    view._civic_access = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
+def requires(permission: str) -> Callable[[Callable], Callable]:
+    """Mark a view as needing a permission (see PERMISSIONS)."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+
+    def mark(view: Callable) -> Callable:
+        view._civic_access = permission  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def access_of(endpoint: str) -> str | None:
+    """The access declared by the view behind an endpoint (None: undeclared)."""
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "_civic_access", None)
+
+
+def enforce_access() -> Any:
+    """before_request hook: refuse what the view's declaration does not allow."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static":
+        return None
+    access = access_of(endpoint)
+    if access is None:
+        current_app.logger.error("view %s declares no access rule: refused", endpoint)
+        abort(403)
+    if access == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not user_can(current_user, access):
+        abort(403)
+    return None

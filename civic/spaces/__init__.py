@@ -1,0 +1,1 @@
+"""Each role's own space: dashboard, agent, counter, council, bienveilleur, coordination."""

@@ -1,0 +1,1 @@
+"""Communes, quartiers, city services and conseils citoyens (the territory)."""

@@ -1,0 +1,163 @@
+"""The role × route matrix, built from app.url_map: a view without a decision fails here."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from civic.accounts.models import RoleGrant, User
+from civic.extensions import db
+from civic.permissions import PERMISSIONS, PUBLIC, ROLES, access_of
+from civic.territory.models import CityService, Commune, Council, Quartier
+from tests.conftest import PASSWORD, csrf_from, make_territory, make_user
+
+ANON = "anonymous"
+ROLE_NAMES = [ANON, *ROLES]
+
+# Who may use each endpoint. Every endpoint of the app must be listed here.
+P = "public"
+EXPECTED: dict[str, str | frozenset[str]] = {
+    "core.index": P, "core.budget": P, "core.action_plan": P, "core.councils": P,
+    "core.bienveilleurs": P, "core.quartiers": P, "core.accessibility": P, "core.privacy": P,
+    "core.set_language": P,
+    "accounts.register": P, "accounts.check_email": P, "accounts.confirm": P,
+    "accounts.resend_confirmation": P, "accounts.login": P, "accounts.forgot_password": P,
+    "accounts.reset_password": P,
+    "accounts.logout": frozenset(ROLES), "accounts.profile": frozenset(ROLES),
+    "accounts.change_password": frozenset(ROLES), "accounts.export": frozenset(ROLES),
+    "accounts.delete": frozenset(ROLES),
+    "spaces.dashboard": frozenset(ROLES),
+    "spaces.agent": frozenset({"agent"}),
+    "spaces.counter": frozenset({"agent", "coordinator"}),
+    "spaces.counter_register": frozenset({"agent", "coordinator"}),
+    "spaces.counter_receipt": frozenset({"agent", "coordinator"}),
+    "spaces.council": frozenset({"council_member"}),
+    "spaces.bienveilleur": frozenset({"bienveilleur"}),
+    "spaces.coordination": frozenset({"coordinator"}),
+    "spaces.census_import": frozenset({"coordinator"}),
+    "spaces.residents": frozenset({"coordinator"}),
+    "spaces.verify_resident": frozenset({"coordinator"}),
+    **{f"admin.{e}": frozenset({"admin"}) for e in (
+        "index", "users", "user", "revoke", "territory_index", "commune", "quartier",
+        "services", "service", "councils", "council", "audit_log", "outbox")},
+    "api.openapi": P, "api.communes": P, "api.quartiers": P, "api.quartier": P,
+}
+
+
+@pytest.fixture
+def world(app):
+    """One user per role, and one object of each kind for URL arguments."""
+    with app.app_context():
+        q = make_territory()
+        from civic.territory import services as territory
+
+        svc = territory.save_service(None, None, name="Voirie", slug="voirie", email=None)
+        council = territory.save_council(None, None, name="Conseil DEN-01", quartier_id=q.id)
+        db.session.commit()
+        users = {"admin": make_user("admin@example.org", roles=("admin",))}
+        for role in ROLES:
+            if role in ("admin", "resident"):
+                continue
+            scope = svc.id if role == "agent" else council.id if role == "council_member" else None
+            users[role] = make_user(f"{role}@example.org", roles=((role, scope),))
+        users["resident"] = make_user("resident@example.org")
+        agent = users["agent"]
+        agent_made = User(display_name="Assisted", quartier_id=q.id, created_by_id=agent.id)
+        db.session.add(agent_made)
+        db.session.commit()
+        grant = db.session.execute(select(RoleGrant)).scalars().first()
+        args = {
+            "user_id": agent_made.id, "grant_id": grant.id, "commune_id": db.session.scalar(
+                select(Commune.id)), "quartier_id": q.id, "service_id": svc.id,
+            "council_id": council.id, "code": q.code, "token": "not-a-token",
+        }
+        emails = {r: u.email for r, u in users.items()}
+    return emails, args
+
+
+def _client_for(app, role, emails):
+    client = app.test_client()
+    if role != ANON:
+        html = client.get("/compte/connexion").get_data(as_text=True)
+        resp = client.post("/compte/connexion", data={
+            "csrf_token": csrf_from(html), "email": emails[role], "password": PASSWORD})
+        assert resp.status_code == 302, role
+    return client
+
+
+def test_every_endpoint_declares_access_and_is_in_the_matrix(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint != "static"}
+    assert endpoints == set(EXPECTED), "update EXPECTED (and think about who may see the page)"
+    with app.test_request_context():
+        for endpoint in endpoints:
+            declared = access_of(endpoint)
+            assert declared is not None, f"{endpoint} declares no access rule"
+            expected = EXPECTED[endpoint]
+            if expected == P:
+                assert declared == PUBLIC, endpoint
+            else:
+                assert PERMISSIONS[declared] & set(expected) or declared == "account", endpoint
+
+
+def test_undeclared_view_is_refused(app):
+    from flask import Flask
+
+    from civic import create_app
+    from tests.conftest import make_config
+
+    other: Flask = create_app(make_config())
+    other.add_url_rule("/oubli", "oubli", lambda: "secret")
+    assert other.test_client().get("/oubli").status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_role_route_matrix(app, world, role):
+    emails, args = world
+    client = _client_for(app, role, emails)
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        url = rule.build(args, append_unknown=False)[1] if rule.arguments else rule.rule
+        expected = EXPECTED[rule.endpoint]
+        allowed = expected == P or role in expected
+        method = "GET" if "GET" in rule.methods else "POST"
+        if method == "GET":
+            resp = client.get(url)
+        else:
+            resp = client.post(url, data={"csrf_token": token})
+        status = resp.status_code
+        if allowed:
+            ok = status < 500 and status != 403 and not (
+                status == 302 and "/compte/connexion" in resp.location
+                and rule.endpoint not in ("accounts.register", "accounts.login"))
+        elif role == ANON:
+            ok = status == 302 and "/compte/connexion" in resp.location
+        else:
+            ok = status == 403
+        if not ok:
+            failures.append(f"{method} {url} as {role}: {status}")
+        if method == "POST" and rule.endpoint == "accounts.logout" and allowed:
+            client = _client_for(app, role, emails)
+            token = csrf_from(client.get("/").get_data(as_text=True))
+    assert not failures, "\n".join(failures)
+
+
+def test_agent_cannot_read_another_agents_receipt(app, world, client):
+    emails, args = world
+    with app.app_context():
+        make_user("agent2@example.org", roles=(("agent", db.session.scalar(select(CityService.id))),))
+        rid = args["user_id"]
+    client.post("/compte/connexion", data={
+        "csrf_token": csrf_from(client.get("/compte/connexion").get_data(as_text=True)),
+        "email": "agent2@example.org", "password": PASSWORD})
+    assert client.get(f"/guichet/recu/{rid}").status_code == 403
+
+
+def test_permissions_reference_known_roles():
+    for perm, roles in PERMISSIONS.items():
+        assert roles <= set(ROLES), perm
+
+
+__all__ = ["Council", "Quartier"]
