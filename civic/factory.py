@@ -64,6 +64,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         }
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
 
+    from werkzeug.routing import IntegerConverter
+
+    class BoundedInt(IntegerConverter):
+        """<int:…> URL parts beyond the database's integer range are a 404, not an error."""
+
+        def __init__(self, url_map, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = BoundedInt
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
@@ -140,6 +150,9 @@ def _register_hooks(app: Flask) -> None:
 
     from civic.permissions import ROLES, enforce_access, user_can
 
+    from civic.security import reject_nul_bytes
+
+    app.before_request(reject_nul_bytes)
     app.before_request(enforce_access)
 
     @app.after_request

@@ -10,11 +10,17 @@ from civic.extensions import db
 from civic.territory.models import Commune, Quartier
 
 
+MAX_ID = 2**31 - 1  # database integer range: larger values are refused, not overflowed
+
+
 def optional_int(value: object) -> int | None:
-    """Coerce a select value to int, '' to None."""
+    """Coerce a select value to int, '' to None; out-of-range ids are a ValueError."""
     if value in (None, "", "None"):
         return None
-    return int(value)  # type: ignore[arg-type]
+    number = int(value)  # type: ignore[arg-type]
+    if not (0 <= number <= MAX_ID):
+        raise ValueError("out of range")
+    return number
 
 
 def quartier_choices(blank_label: str | None = None) -> list[tuple[str, str]]:

@@ -25,7 +25,8 @@ class QuartierForm(FlaskForm):
                        description=_l("For a priority neighbourhood, its official QPV code."))
     commune_id = SelectField(_l("Commune"), coerce=optional_int, validate_choice=False,
                              validators=[InputRequired()])
-    population = IntegerField(_l("Population"), validators=[Optional(), NumberRange(min=0)])
+    population = IntegerField(_l("Population"),
+                              validators=[Optional(), NumberRange(min=0, max=100_000_000)])
     is_priority = BooleanField(_l("Priority neighbourhood (quartier prioritaire)"))
     outline_geojson = TextAreaField(
         _l("Outline (GeoJSON, optional)"), validators=[Optional(), Length(max=200_000)],

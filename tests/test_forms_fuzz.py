@@ -1,0 +1,94 @@
+"""Every form, fed hypothesis-generated input: never a 500, never unescaped user text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from civic.extensions import db
+from civic.territory.models import CityService, Commune, Council, Quartier
+from tests.conftest import csrf_from, login, make_user
+
+pytestmark = pytest.mark.fuzz
+
+XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "';alert(1)//"]
+value = st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(XSS + ["", "0", "-1", "1990", "y", "fr", "en", "female", "agent", "admin",
+                           "9" * 30, "DEN-01", "a" * 5000, "{\"type\":\"Polygon\"}"]),
+    st.integers(min_value=-10**12, max_value=10**12).map(str),
+)
+FIELD = re.compile(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"')
+
+
+def _form_pages(app) -> list[str]:
+    with app.app_context():
+        ids = {"user_id": db.session.execute(select(
+            __import__("civic.accounts.models", fromlist=["User"]).User.id)).scalars().first(),
+            "commune_id": db.session.scalar(select(Commune.id)),
+            "quartier_id": db.session.scalar(select(Quartier.id)),
+            "service_id": db.session.scalar(select(CityService.id)),
+            "council_id": db.session.scalar(select(Council.id))}
+    pages = []
+    for rule in app.url_map.iter_rules():
+        if {"GET", "POST"} <= rule.methods and not rule.rule.startswith("/api/"):
+            args = {k: ids.get(k) or 1 for k in rule.arguments}
+            if "token" in rule.arguments:
+                continue
+            with app.test_request_context():
+                pages.append(rule.build(args, append_unknown=False)[1])
+    return sorted(set(pages))
+
+
+@pytest.fixture
+def admin_client(app, client):
+    with app.app_context():
+        from civic.demo import seed_demo
+
+        seed_demo()
+        db.session.commit()
+        make_user("fuzz@example.org", roles=("admin", "coordinator"))
+    login(client, "fuzz@example.org")
+    return client
+
+
+def test_forms_survive_generated_input(app, admin_client):
+    pages = _form_pages(app)
+    assert len(pages) >= 12, pages
+    client = admin_client
+    seen_500: list[str] = []
+    calls = []
+    for url in pages:
+        html = client.get(url).get_data(as_text=True)
+        names = sorted({n for n in FIELD.findall(html) if n not in ("csrf_token", "next", "lang")})
+        token = csrf_from(client.get("/").get_data(as_text=True))
+
+        @settings(max_examples=60, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(st.fixed_dictionaries({n: value for n in names}))
+        def post(data):
+            if url.startswith("/compte/supprimer") or url.startswith("/compte/mot-de-passe"):
+                data = {**data, "current_password": "x", "password": "x"}  # keep the account
+            resp = client.post(url, data={"csrf_token": token, **data})
+            calls.append(resp.status_code)
+            if resp.status_code >= 500:
+                seen_500.append(f"{url} {data!r}")
+            body = resp.get_data(as_text=True)
+            for payload in XSS:
+                if payload in data.values():
+                    assert payload not in body, f"unescaped input on {url}"
+
+        post()
+        # The fuzzing session must still be logged in (no accidental logout/deletion).
+        assert client.get("/mon-espace").status_code == 200, url
+    assert not seen_500, seen_500[:5]
+    assert len(calls) >= 40 * len(pages)  # hypothesis really ran each form
+
+
+def test_huge_ids_in_urls_are_404(admin_client):
+    assert admin_client.get("/admin/utilisateurs/99999999999999999999999").status_code == 404
+    assert admin_client.get("/admin/quartiers/4294967296").status_code == 404
