@@ -43,6 +43,36 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(str(exc.message)) from exc
         click.echo(f"administrator {email} created")
 
+    @app.cli.group("backup")
+    def backup() -> None:
+        """Consistent, checksummed backups (database + uploaded files)."""
+
+    @backup.command("create")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    def backup_create(path: Path) -> None:
+        """Write a backup archive to PATH."""
+        from civic.backup import create_backup
+
+        manifest = create_backup(path)
+        rows = sum(manifest["tables"].values())
+        click.echo(f"backup written to {path}: {rows} rows, "
+                   f"{len(manifest['sha256']) - len(manifest['tables'])} files")
+
+    @backup.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def backup_restore(path: Path, yes: bool) -> None:
+        """Replace the database and uploads with the archive at PATH (checksums verified)."""
+        from civic.backup import BackupError, restore_backup
+
+        if not yes:
+            click.confirm("This replaces every row of the database. Continue?", abort=True)
+        try:
+            manifest = restore_backup(path)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"restored {sum(manifest['tables'].values())} rows from {path}")
+
     @app.cli.group("translate")
     def translate() -> None:
         """Translation catalogs (pybabel)."""
