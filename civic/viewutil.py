@@ -27,6 +27,6 @@ def safe_next(default_endpoint: str = "core.index") -> str:
     target = request.values.get("next", "")
     parts = urlsplit(target)
     if target.startswith("/") and not target.startswith("//") and not parts.netloc \
-            and "\\" not in target:
+            and "\\" not in target and target.isprintable():
         return target
     return url_for(default_endpoint)
