@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Date, DateTime, LargeBinary, Numeric, inspect, select, text
+from sqlalchemy import Date, DateTime, LargeBinary, Numeric, func, inspect, select, text
 
 from civic.extensions import db
 from civic.timeutil import utcnow
@@ -163,10 +163,10 @@ def restore_backup(path: Path) -> dict[str, Any]:
                     {k: _decode(cols[k], v) for k, v in row.items() if k in cols} for row in rows
                 ])
             if engine.dialect.name == "postgresql" and "id" in cols and rows:
-                # Table names come from our own metadata, never from input.
-                conn.execute(text(  # nosemgrep: raw-sql-format
-                    f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "  # noqa: S608
-                    f"(SELECT MAX(id) FROM \"{table.name}\"))"))
+                # Explicit ids were inserted: move the sequence past them.
+                conn.execute(select(func.setval(
+                    func.pg_get_serial_sequence(f'"{table.name}"', "id"),
+                    select(func.max(table.c.id)).scalar_subquery())))
     root = uploads_dir()
     if root.exists():
         for file in sorted(root.rglob("*"), reverse=True):
