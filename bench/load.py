@@ -1,0 +1,135 @@
+"""Load benchmark: civic's pages under gunicorn vs a bare Flask "hello", measured with wrk.
+
+    python bench/load.py [--db sqlite|postgresql] [--residents 50000] [--duration 10]
+
+Starts gunicorn (2 sync workers, production config) on a freshly migrated and bulk-loaded
+database, then a bare Flask app under the same gunicorn config, and measures each page with
+wrk on loopback: throughput, its ratio to hello, and p50/p99 latency at the saturating load
+and at half of it (wrk's -R is not available in Debian's wrk 4.1, so "half load" uses half the
+connections). Needs Debian's wrk (apt-get install wrk); PostgreSQL runs under pg_virtualenv:
+    pg_virtualenv -t python bench/load.py --db postgresql
+Never run inside CI: it prints figures, it does not assert them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess  # noqa: S404 - fixed argument lists, no shell
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PORT = 8097
+
+
+def _wait(url: str) -> None:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=1)  # noqa: S310 - loopback only
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server did not answer at {url}")
+
+
+def _gunicorn(app: str, env: dict, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603
+        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{PORT}", "--access-logfile",
+         "/dev/null", "--error-logfile", "-", "--log-level", "warning", app],
+        cwd=cwd, env=env)
+
+
+def _wrk(url: str, connections: int, duration: int) -> dict[str, float]:
+    out = subprocess.run(  # noqa: S603
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        if not m:
+            return float("nan")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": ms("50"), "p99": ms("99"),
+            "errors": int(errors.group(1)) if errors else 0}
+
+
+def main() -> None:
+    """Run the benchmark and print a table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--residents", type=int, default=50_000)
+    parser.add_argument("--quartiers", type=int, default=20)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="civic-bench-"))
+    env = {**os.environ, "CIVIC_ENV": "production", "CIVIC_SECRET_KEY": "bench-secret",
+           "FLASK_APP": "app.py", "CIVIC_MAIL_BACKEND": "outbox"}
+    if args.db == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.db"
+    else:
+        env["DATABASE_URL"] = "postgresql+psycopg://"
+    flask = [str(BIN / "flask")]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True,  # noqa: S603
+                   capture_output=True)
+    subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True,  # noqa: S603
+                   capture_output=True)
+    t0 = time.perf_counter()
+    subprocess.run([str(BIN / "python"), "bench/bulk_load.py", "--residents",  # noqa: S603
+                    str(args.residents), "--quartiers", str(args.quartiers)],
+                   cwd=ROOT, env=env, check=True)
+    print(f"bulk load: {time.perf_counter() - t0:.1f} s ({args.db})")
+    base = f"http://127.0.0.1:{PORT}"
+    pages = {
+        "home": "/",
+        "quartiers page": "/quartiers",
+        "login page": "/compte/connexion",
+        "API quartiers": "/api/v1/quartiers",
+        "API quartier": "/api/v1/quartiers/BEN-03",
+    }
+    results: dict[str, dict] = {}
+    hello = subprocess.Popen(  # noqa: S603
+        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{PORT}", "--access-logfile",
+         "/dev/null", "hello_app:app"], cwd=ROOT / "bench", env=env)
+    try:
+        _wait(base + "/hello")
+        results["hello (bare Flask)"] = _wrk(base + "/hello", args.connections, args.duration)
+    finally:
+        hello.send_signal(signal.SIGTERM)
+        hello.wait()
+    server = _gunicorn("app:app", env, ROOT)
+    try:
+        _wait(base + "/")
+        for name, path in pages.items():
+            results[name] = _wrk(base + path, args.connections, args.duration)
+            half = _wrk(base + path, max(1, args.connections // 2), args.duration)
+            results[name]["p99_half"] = half["p99"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait()
+    ref = results["hello (bare Flask)"]["rps"]
+    print(f"\n{args.db}: gunicorn -w 2, wrk -t2 -c{args.connections} -d{args.duration}s")
+    print(f"{'page':22} {'req/s':>8} {'÷hello':>7} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'p99 ½ ms':>9} {'errors':>6}")
+    for name, r in results.items():
+        print(f"{name:22} {r['rps']:8.0f} {r['rps'] / ref:7.2f} {r['p50']:7.1f} {r['p99']:7.1f} "
+              f"{r.get('p99_half', float('nan')):9.1f} {r['errors']:6d}")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
