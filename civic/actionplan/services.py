@@ -128,35 +128,49 @@ def import_plan(seed: SeedPlan) -> PlanImport:
     keys: dict[int, str] = {}  # id(seed node) -> key, to find parents
     nodes_by_key: dict[str, PlanNode] = {}
     new = updated = 0
-    for visit in iter_nodes(seed):
-        seed_node = visit.node
-        keys[id(seed_node)] = visit.key
-        node = existing.get(visit.key)
-        if node is None:
-            node = PlanNode(plan=plan, key=visit.key)
-            db.session.add(node)
-            new += 1
-        parent = nodes_by_key[keys[id(visit.parent)]] if visit.parent is not None else None
-        siblings = visit.parent.children if visit.parent is not None else seed.nodes
-        node.parent = parent
-        node.position = next(i for i, s in enumerate(siblings) if s is seed_node)
-        node.kind = seed_node.kind
-        node.code = seed_node.code
-        node.printed_code = seed_node.printed_code
-        node.title = seed_node.title
-        node.short_title = seed_node.short_title
-        node.description = seed_node.description
-        node.expected_impact = "\n".join(seed_node.expected_impact)
-        node.note = seed_node.note
-        # Add the seed's publics and tags; keep those the city added since.
-        node.publics += [publics_by_key[k] for k in seed_node.publics
-                         if publics_by_key[k] not in node.publics]
-        node.tags += [tags_by_key[k] for k in seed_node.tags if tags_by_key[k] not in node.tags]
-        nodes_by_key[visit.key] = node
-        if visit.key in existing and db.session.is_modified(node):
-            updated += 1
+    # No autoflush while walking: it would flush each change before is_modified sees it.
+    with db.session.no_autoflush:
+        for visit in iter_nodes(seed):
+            new, updated = _import_node(plan, seed, visit, existing, nodes_by_key, keys,
+                                        publics_by_key, tags_by_key, new, updated)
     db.session.flush()
     return PlanImport(plan, created, changed, new, updated)
+
+
+def _import_node(plan: Plan, seed: SeedPlan, visit: Any, existing: dict[str, PlanNode],
+                 nodes_by_key: dict[str, PlanNode], keys: dict[int, str],
+                 publics_by_key: dict[str, PlanPublic], tags_by_key: dict[str, PlanTag],
+                 new: int, updated: int) -> tuple[int, int]:
+    """Create or refresh one node from its seed visit; returns the updated counters."""
+    seed_node = visit.node
+    keys[id(seed_node)] = visit.key
+    node = existing.get(visit.key)
+    if node is None:
+        node = PlanNode(plan=plan, key=visit.key)
+        db.session.add(node)
+        new += 1
+    siblings = visit.parent.children if visit.parent is not None else seed.nodes
+    node.parent = nodes_by_key[keys[id(visit.parent)]] if visit.parent is not None else None
+    node.position = next(i for i, s in enumerate(siblings) if s is seed_node)
+    node.kind = seed_node.kind
+    node.code = seed_node.code
+    node.printed_code = seed_node.printed_code
+    node.title = seed_node.title
+    node.short_title = seed_node.short_title
+    node.description = seed_node.description
+    node.expected_impact = "\n".join(seed_node.expected_impact)
+    node.note = seed_node.note
+    # Add the seed's publics and tags; keep those the city added since.
+    for public in (publics_by_key[k] for k in seed_node.publics):
+        if public not in node.publics:
+            node.publics.append(public)
+    for tag in (tags_by_key[k] for k in seed_node.tags):
+        if tag not in node.tags:
+            node.tags.append(tag)
+    nodes_by_key[visit.key] = node
+    if visit.key in existing and db.session.is_modified(node):
+        updated += 1
+    return new, updated
 
 
 def import_seed_plans(seeds: Iterable[SeedPlan] | None = None) -> ImportReport:
@@ -469,8 +483,19 @@ def list_plans() -> list[Plan]:
     return list(db.session.execute(select(Plan).order_by(Plan.title)).scalars())
 
 
+# Ids arrive from URLs; beyond a 32-bit integer no row can match (and SQLite would overflow).
+MAX_ID = 2**31 - 1
+
+
+def get_node(node_id: int) -> PlanNode | None:
+    """The node with this id, if any."""
+    return db.session.get(PlanNode, node_id) if 0 < node_id <= MAX_ID else None
+
+
 def get_plan(plan_id: int) -> Plan | None:
     """A plan with its whole tree loaded in a few queries (for pages and the API)."""
+    if not 0 < plan_id <= MAX_ID:
+        return None
     return db.session.execute(
         select(Plan).where(Plan.id == plan_id).options(
             selectinload(Plan.levels),
@@ -486,7 +511,7 @@ def get_plan(plan_id: int) -> Plan | None:
 
 def get_action(node_id: int) -> PlanNode | None:
     """The action with this id (None for unknown ids and for nodes that are not actions)."""
-    node = db.session.get(PlanNode, node_id)
+    node = get_node(node_id)
     return node if node is not None and node.is_action else None
 
 
@@ -553,7 +578,8 @@ def replacement_for(action: PlanNode, node_id: int | None) -> PlanNode | None:
 
 def indicator_of(action: PlanNode, indicator_id: int | None) -> Indicator:
     """One of the action's indicators, by id."""
-    indicator = db.session.get(Indicator, indicator_id) if indicator_id else None
+    indicator = (db.session.get(Indicator, indicator_id)
+                 if indicator_id and 0 < indicator_id <= MAX_ID else None)
     if indicator is None or indicator.node_id != action.id:
         raise ActionPlanError(_("Choose an indicator from the list."), "indicator")
     return indicator

@@ -27,7 +27,10 @@ bp = Blueprint("actionplan", __name__, url_prefix="/plan-d-action")
 
 
 def _node_or_404(node_id: int) -> PlanNode:
-    return db.get_or_404(PlanNode, node_id)
+    node = services.get_node(node_id)
+    if node is None:
+        abort(404)
+    return node
 
 
 def _action_or_404(node_id: int) -> PlanNode:
