@@ -164,12 +164,10 @@ def record_value(node_id: int):
     action = _action_or_404(node_id)
     form = IndicatorValueForm()
     form.indicator.choices = [(i.id, f"{i.name} ({i.unit})") for i in action.indicators]
-    if request.method == "GET" and request.args.get("indicateur", "").isdigit():
-        form.indicator.data = int(request.args["indicateur"])
     if form.validate_on_submit():
         try:
-            services.record_indicator_value(current_user,
-                                            services.indicator_of(action, form.indicator.data), year=form.year.data,
+            indicator = services.indicator_of(action, form.indicator.data)
+            services.record_indicator_value(current_user, indicator, year=form.year.data,
                                             target=form.target.data,
                                             measured=form.measured.data)
             db.session.commit()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from sqlalchemy import func, select
 
 from civic.accounts.models import AuditEntry
 from civic.actionplan import services
 from civic.actionplan.models import Plan, PlanNode, StatusChange
+from civic.actionplan.seed_data import parse_plan
 from civic.actionplan.states import TRANSITIONS, ActionStatus
 from civic.extensions import db
-from tests.conftest import make_plan, make_user, plan_action
+from tests.conftest import SMALL_PLAN, make_plan, make_user, plan_action
 
 S = ActionStatus
 
@@ -81,14 +84,8 @@ def test_import_updates_a_changed_title(ctx):
     """Re-importing an edited seed updates the node in place (same key, same id)."""
     plan = make_plan()
     node_id = plan_action(plan, "1.1.1").id
-    from tests.conftest import SMALL_PLAN
-
-    import copy
-
     data = copy.deepcopy(SMALL_PLAN)
     data["nodes"][0]["children"][0]["children"][0]["title"] = "Action A renommée"
-    from civic.actionplan.seed_data import parse_plan
-
     result = services.import_plan(parse_plan(data, "test.json"))
     db.session.commit()
     assert not result.created and result.nodes_created == 0 and result.nodes_changed == 1
