@@ -47,6 +47,8 @@ class Plan(db.Model):
     # What the source omits or how it was read: shown on the plan's page.
     source_note: Mapped[str] = mapped_column(Text, default="")
     publics_note: Mapped[str | None] = mapped_column(Text)
+    # How many actions the source announces (Le Havre: 73, of which it describes 6).
+    announced_actions: Mapped[int | None]
     # Kind of the nodes that are actions (status, porteur, indicators): the deepest level.
     action_kind: Mapped[str] = mapped_column(String(40))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -103,6 +103,8 @@ def import_plan(seed: SeedPlan) -> PlanImport:
     plan.period_note = seed.period.note if seed.period else None
     plan.source_note = seed.source_note
     plan.publics_note = seed.publics_note
+    announced = (seed.metadata or {}).get("announced_action_count")
+    plan.announced_actions = announced if isinstance(announced, int) else None
     plan.action_kind = seed.levels[-1].kind
     changed = not created and db.session.is_modified(plan)
     # Levels are keyed by kind.

@@ -53,6 +53,7 @@ def plan(plan_id: int):
         "actionplan/plan.html", plan=the_plan, roots=services.roots(the_plan),
         visible=services.visible_nodes(the_plan, criteria), criteria=criteria,
         match_count=len(services.matching_actions(the_plan, criteria)),
+        action_count=sum(1 for n in the_plan.nodes if n.is_action),
         filter_errors=filter_errors, porteurs=services.porteurs(the_plan),
         quartiers=quartier_choices()[1:], statuses=list(ActionStatus),
         progress=lambda node: services.progress(node, cache),

@@ -29,6 +29,7 @@ def upgrade():
     sa.Column('period_note', sa.Text(), nullable=True),
     sa.Column('source_note', sa.Text(), nullable=False),
     sa.Column('publics_note', sa.Text(), nullable=True),
+    sa.Column('announced_actions', sa.Integer(), nullable=True),
     sa.Column('action_kind', sa.String(length=40), nullable=False),
     sa.Column('imported_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_plan')),

@@ -56,6 +56,8 @@ def test_le_havre_page_says_the_other_actions_are_not_in_the_source(app, client)
         plan_id = plan.id
     html = client.get(f"/plan-d-action/{plan_id}").get_data(as_text=True)
     assert "The other 67 actions are not in the source" in html
+    assert ("La source annonce 73 actions mais n’en décrit que 6 : les 67 autres ne figurent "
+            "pas dans la source") in html.replace("'", "’")
     assert "Orchestre Démos" in html
 
 
