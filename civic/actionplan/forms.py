@@ -73,7 +73,3 @@ class ActionDetailsForm(FlaskForm):
     publics = SelectMultipleField(_l("Publics prioritaires"), coerce=int, validate_choice=False)
     tags = SelectMultipleField(_l("Cross-cutting themes"), coerce=int, validate_choice=False)
 
-
-def filter_choices(items: list[tuple[str, str]], blank: str) -> list[tuple[str, str]]:
-    """Choices for a GET filter select, with an 'all' entry first."""
-    return [("", blank), *items]
