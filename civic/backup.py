@@ -11,6 +11,7 @@ old archive never brings back personal data that was due to be erased).
 from __future__ import annotations
 
 import base64
+import enum
 import hashlib
 import io
 import json
@@ -47,6 +48,8 @@ def _revision(conn: Any) -> str | None:
 
 
 def _encode(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.name  # SQLAlchemy's Enum type stores members by name
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (bytes, memoryview)):
@@ -65,6 +68,9 @@ def _decode(column: Any, value: Any) -> Any:
         return date.fromisoformat(value)
     if isinstance(column.type, LargeBinary) or (isinstance(value, dict) and "$b64" in value):
         return base64.b64decode(value["$b64"])
+    enum_class = getattr(column.type, "enum_class", None)
+    if enum_class is not None and isinstance(value, str):
+        return enum_class[value]
     if isinstance(column.type, Numeric) and isinstance(value, str):
         return Decimal(value)
     return value

@@ -1,4 +1,4 @@
-"""Command-line tools: seed-demo, create-admin, translate."""
+"""Command-line tools: seed-demo, create-admin, actionplan, translate."""
 
 from __future__ import annotations
 
@@ -72,6 +72,27 @@ def register_cli(app: Flask) -> None:
         except BackupError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"restored {sum(manifest['tables'].values())} rows from {path}")
+
+    @app.cli.group("actionplan")
+    def actionplan() -> None:
+        """The action plans."""
+
+    @actionplan.command("import-seeds")
+    def import_seeds_command() -> None:
+        """Import the three seed frameworks (idempotent: a second run changes nothing)."""
+        from civic.actionplan.seed_data import SeedDataError
+        from civic.actionplan.services import import_seed_plans
+
+        try:
+            report = import_seed_plans()
+            db.session.commit()
+        except SeedDataError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        for slug, counts in report.per_plan.items():
+            click.echo(f"{slug}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+        click.echo(f"plans: +{report.plans_created} new, {report.plans_updated} changed; "
+                   f"nodes: +{report.nodes_created} new, {report.nodes_updated} changed")
 
     @app.cli.group("translate")
     def translate() -> None:

@@ -91,4 +91,9 @@ def seed_demo() -> dict[str, int]:
             if not user.has_role(role, scope_id) and admin is not None:
                 accounts.grant_role(admin, user, role, scope_id)
     db.session.flush()
+    from civic.actionplan.services import import_seed_plans
+
+    report = import_seed_plans()
+    created["plans"] = report.plans_created
+    created["plan nodes"] = report.nodes_created
     return created

@@ -132,6 +132,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from civic.accounts.views import bp as accounts_bp
+    from civic.actionplan.views import bp as actionplan_bp
     from civic.admin.views import bp as admin_bp
     from civic.api.views import bp as api_bp
     from civic.core.views import bp as core_bp
@@ -140,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(spaces_bp)
+    app.register_blueprint(actionplan_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # read-only JSON API: GET only, no cookies needed

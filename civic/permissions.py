@@ -51,6 +51,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "bienveilleur.space": frozenset({"bienveilleur"}),
     "coordination.space": frozenset({"coordinator"}),
     "coordination.verify": frozenset({"coordinator"}),
+    # Updating the action plan (status, indicators, porteurs): the politique de la ville team.
+    "actionplan.manage": frozenset({"coordinator", "admin"}),
     "admin.users": frozenset({"admin"}),
     "admin.territory": frozenset({"admin"}),
     "admin.audit": frozenset({"admin"}),

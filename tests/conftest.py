@@ -164,6 +164,49 @@ def make_user(email: str = "ines@example.org", *, roles: tuple = (), confirmed: 
     return user
 
 
+SMALL_PLAN = {
+    "schema_version": 1, "slug": "plan-de-test", "title": "Plan de test", "territory": "Denain",
+    "period": {"start": 2024, "end": 2026}, "sources": [{"file": "test.txt", "role": "tree"}],
+    "source_note": "Plan built for the tests.",
+    "levels": [{"kind": "axe", "label": "axe"}, {"kind": "objectif", "label": "objectif"},
+               {"kind": "action", "label": "action"}],
+    "publics_prioritaires": [{"id": "jeunes", "label": "Jeunes", "source_text": "jeunes",
+                              "scope_codes": [], "source": "test.txt"}],
+    "cross_cutting_tags": [{"id": "egalite", "label": "Égalité", "source_text": "égalité",
+                            "source": "test.txt"}],
+    "nodes": [
+        {"kind": "axe", "code": "1", "title": "Axe un", "children": [
+            {"kind": "objectif", "code": "1.1", "title": "Objectif un-un", "children": [
+                {"kind": "action", "code": "1.1.1", "title": "Action A",
+                 "expected_impact": ["Plus de jeunes accompagnés"]},
+                {"kind": "action", "code": "1.1.2", "title": "Action B"}]},
+            {"kind": "objectif", "code": "1.2", "title": "Objectif un-deux", "children": [
+                {"kind": "action", "code": "1.2.1", "title": "Action C"}]}]},
+        {"kind": "axe", "code": "2", "title": "Axe deux", "children": [
+            {"kind": "action", "code": "2.1", "title": "Action D"}]},
+    ],
+}
+
+
+def make_plan(**overrides):
+    """A small plan (2 axes, 2 objectives, 4 actions) imported through the import service."""
+    import copy
+
+    from civic.actionplan.seed_data import parse_plan
+    from civic.actionplan.services import import_plan
+
+    data = copy.deepcopy(SMALL_PLAN)
+    data.update(overrides)
+    plan = import_plan(parse_plan(data, "test.json")).plan
+    db.session.commit()
+    return plan
+
+
+def plan_action(plan, code: str):
+    """The node of a plan with this code."""
+    return next(n for n in plan.nodes if n.code == code)
+
+
 def login(client, email: str, password: str = PASSWORD):
     """Log in through the real form."""
     return post_form(client, "/compte/connexion", {"email": email, "password": password})

@@ -9,7 +9,7 @@ from civic.accounts.models import RoleGrant, User
 from civic.extensions import db
 from civic.permissions import PERMISSIONS, PUBLIC, ROLES, access_of
 from civic.territory.models import CityService, Commune, Council, Quartier
-from tests.conftest import PASSWORD, csrf_from, make_territory, make_user
+from tests.conftest import PASSWORD, csrf_from, make_plan, make_territory, make_user, plan_action
 
 ANON = "anonymous"
 ROLE_NAMES = [ANON, *ROLES]
@@ -41,6 +41,10 @@ EXPECTED: dict[str, str | frozenset[str]] = {
         "index", "users", "user", "revoke", "territory_index", "commune", "quartier",
         "services", "service", "councils", "council", "audit_log", "outbox")},
     "api.openapi": P, "api.communes": P, "api.quartiers": P, "api.quartier": P,
+    "actionplan.plan": P, "actionplan.node": P,
+    **{f"actionplan.{e}": frozenset({"coordinator", "admin"}) for e in (
+        "change_status", "edit_action", "add_indicator", "record_value")},
+    "api.plans": P, "api.plan": P, "api.action": P,
 }
 
 
@@ -65,11 +69,14 @@ def world(app):
         agent_made = User(display_name="Assisted", quartier_id=q.id, created_by_id=agent.id)
         db.session.add(agent_made)
         db.session.commit()
+        plan = make_plan()
+        action = plan_action(plan, "1.1.1")
         grant = db.session.execute(select(RoleGrant)).scalars().first()
         args = {
             "user_id": agent_made.id, "grant_id": grant.id, "commune_id": db.session.scalar(
                 select(Commune.id)), "quartier_id": q.id, "service_id": svc.id,
             "council_id": council.id, "code": q.code, "token": "not-a-token",
+            "plan_id": plan.id, "node_id": action.id, "action_id": action.id,
         }
         emails = {r: u.email for r, u in users.items()}
     return emails, args

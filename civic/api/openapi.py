@@ -26,8 +26,90 @@ PAGING = [
     {"name": "limit", "in": "query", "required": False,
      "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
     {"name": "offset", "in": "query", "required": False,
-     "schema": {"type": "integer", "minimum": 0, "default": 0}},
+     "schema": {"type": "integer", "minimum": 0, "maximum": 2147483647, "default": 0}},
 ]
+
+
+NULLABLE_INT = {"type": ["integer", "null"]}
+NULLABLE_STR = {"type": ["string", "null"]}
+PERCENT = {"type": ["number", "null"], "minimum": 0, "maximum": 100,
+           "description": "Progress in percent, rolled up the tree (null: nothing to measure)"}
+STATUS = {"type": ["string", "null"],
+          "enum": ["planned", "in_progress", "done", "evolved", "replaced", "abandoned", None]}
+PERIOD = {"type": "object", "required": ["start", "end"],
+          "properties": {"start": NULLABLE_INT, "end": NULLABLE_INT}}
+_SUMMARY_PROPS = {
+    "id": {"type": "integer"}, "slug": {"type": "string"}, "title": {"type": "string"},
+    "subtitle": NULLABLE_STR, "territory": NULLABLE_STR, "period": PERIOD,
+    "levels": {"type": "array", "items": {
+        "type": "object", "required": ["kind", "label"],
+        "properties": {"kind": {"type": "string"}, "label": {"type": "string"}}}},
+    "action_kind": {"type": "string"}, "progress": PERCENT,
+}
+_NODE_PROPS = {
+    "id": {"type": "integer"}, "kind": {"type": "string"}, "level": {"type": "string"},
+    "code": NULLABLE_STR, "title": {"type": "string"}, "is_action": {"type": "boolean"},
+    "status": STATUS, "weight": {"type": "integer"}, "progress": PERCENT,
+}
+ACTIONPLAN_SCHEMAS: dict[str, Any] = {
+    "PlanSummary": {"type": "object", "required": list(_SUMMARY_PROPS),
+                    "properties": _SUMMARY_PROPS},
+    "Plan": {"type": "object",
+             "required": [*_SUMMARY_PROPS, "source_note", "publics_prioritaires",
+                          "cross_cutting_tags", "nodes"],
+             "properties": {
+                 **_SUMMARY_PROPS, "source_note": {"type": "string"},
+                 "publics_prioritaires": {"type": "array", "items": {
+                     "type": "object", "required": ["id", "label", "scope_codes"],
+                     "properties": {"id": {"type": "integer"}, "label": {"type": "string"},
+                                    "scope_codes": {"type": "array",
+                                                    "items": {"type": "string"}}}}},
+                 "cross_cutting_tags": {"type": "array", "items": {
+                     "type": "object", "required": ["id", "label"],
+                     "properties": {"id": {"type": "integer"}, "label": {"type": "string"}}}},
+                 "nodes": {"type": "array", "items": {"$ref": "#/components/schemas/PlanNode"}},
+             }},
+    "PlanNode": {"type": "object", "required": [*_NODE_PROPS, "children"],
+                 "properties": {**_NODE_PROPS, "children": {
+                     "type": "array", "items": {"$ref": "#/components/schemas/PlanNode"}}}},
+    "Action": {"type": "object",
+               "required": [*_NODE_PROPS, "plan_id", "parent_id", "porteur", "partners",
+                            "period", "budget_cents", "quartiers", "indicators", "timeline"],
+               "properties": {
+                   **_NODE_PROPS, "plan_id": {"type": "integer"}, "parent_id": NULLABLE_INT,
+                   "description": NULLABLE_STR,
+                   "expected_impact": {"type": "array", "items": {"type": "string"}},
+                   "porteur": NULLABLE_STR,
+                   "partners": {"type": "array", "items": {"type": "string"}},
+                   "period": PERIOD,
+                   "budget_cents": {"type": ["integer", "null"], "minimum": 0,
+                                    "description": "Budget in euro cents"},
+                   "replaced_by_id": NULLABLE_INT,
+                   "quartiers": {"type": "array", "items": {"type": "string"},
+                                 "description": "Quartier codes"},
+                   "publics_prioritaires": {"type": "array", "items": {"type": "string"}},
+                   "tags": {"type": "array", "items": {"type": "string"}},
+                   "indicators": {"type": "array", "items": {
+                       "type": "object",
+                       "required": ["id", "name", "unit", "baseline", "values"],
+                       "properties": {
+                           "id": {"type": "integer"}, "name": {"type": "string"},
+                           "unit": {"type": "string"},
+                           "baseline": {"type": ["number", "null"]},
+                           "baseline_year": NULLABLE_INT, "source": {"type": "string"},
+                           "values": {"type": "array", "items": {
+                               "type": "object", "required": ["year", "target", "measured"],
+                               "properties": {"year": {"type": "integer"},
+                                              "target": {"type": ["number", "null"]},
+                                              "measured": {"type": ["number", "null"]}}}},
+                       }}},
+                   "timeline": {"type": "array", "items": {
+                       "type": "object", "required": ["at", "from", "to", "note"],
+                       "properties": {"at": {"type": "string", "format": "date-time"},
+                                      "from": {"type": "string"}, "to": {"type": "string"},
+                                      "note": {"type": "string"}}}},
+               }},
+}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -67,8 +149,27 @@ def openapi_document() -> dict[str, Any]:
                                       params=[{"name": "code", "in": "path", "required": True,
                                                "schema": {"type": "string"}}],
                                       not_found=True),
+            "/plans": _get("Action plans", {
+                "type": "object", "required": ["items"],
+                "properties": {"items": {"type": "array",
+                                         "items": {"$ref": "#/components/schemas/PlanSummary"}}},
+            }),
+            "/plans/{plan_id}": _get(
+                "One action plan with its whole tree", {"$ref": "#/components/schemas/Plan"},
+                params=[{"name": "plan_id", "in": "path", "required": True,
+                         "schema": {"type": "integer", "minimum": 1,
+                                    "maximum": 2147483647}}],
+                not_found=True),
+            "/actions/{action_id}": _get(
+                "One action with its indicators and timeline",
+                {"$ref": "#/components/schemas/Action"},
+                params=[{"name": "action_id", "in": "path", "required": True,
+                         "schema": {"type": "integer", "minimum": 1,
+                                    "maximum": 2147483647}}],
+                not_found=True),
         },
         "components": {"schemas": {
+            **ACTIONPLAN_SCHEMAS,
             "Error": {"type": "object", "required": ["error", "status"],
                       "properties": {"error": {"type": "string"},
                                      "status": {"type": "integer"}}},

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, request
 from sqlalchemy import func, select
 
+from civic.actionplan import services as actionplan
+from civic.actionplan.models import Plan, PlanNode
 from civic.api.openapi import openapi_document
 from civic.extensions import db
 from civic.permissions import public
@@ -15,6 +17,7 @@ from civic.territory.models import Commune, Quartier
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 500
+MAX_OFFSET = 2**31 - 1
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -35,8 +38,10 @@ def _paging() -> tuple[int, int] | Response:
         offset = int(request.args.get("offset", 0))
     except ValueError:
         return _error(400, "limit and offset must be integers")
-    if not (1 <= limit <= MAX_LIMIT) or offset < 0:
-        return _error(400, f"limit must be between 1 and {MAX_LIMIT}, offset >= 0")
+    # Offsets past a 32-bit integer overflow SQLite (a 500) and can match nothing anyway.
+    if not (1 <= limit <= MAX_LIMIT) or not (0 <= offset <= MAX_OFFSET):
+        return _error(400, f"limit must be between 1 and {MAX_LIMIT}, "
+                           f"offset between 0 and {MAX_OFFSET}")
     return limit, offset
 
 
@@ -105,6 +110,103 @@ def quartier(code: str):
     if q is None:
         return _error(404, "no quartier with this code")
     return _json(quartier_json(q))
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def plan_summary_json(plan: Plan, cache: dict[int, float | None]) -> dict[str, Any]:
+    """Public summary of a plan."""
+    return {
+        "id": plan.id,
+        "slug": plan.slug,
+        "title": plan.title,
+        "subtitle": plan.subtitle,
+        "territory": plan.territory,
+        "period": {"start": plan.period_start, "end": plan.period_end},
+        "levels": [{"kind": lv.kind, "label": lv.label} for lv in plan.levels],
+        "action_kind": plan.action_kind,
+        "progress": _percent(actionplan.plan_progress(plan, cache)),
+    }
+
+
+def node_json(node: PlanNode, cache: dict[int, float | None], children: bool) -> dict[str, Any]:
+    """Public representation of a node (with its subtree when ``children``)."""
+    data: dict[str, Any] = {
+        "id": node.id,
+        "kind": node.kind,
+        "level": node.level_label,
+        "code": node.code,
+        "title": node.title,
+        "is_action": node.is_action,
+        "status": node.status.value if node.is_action else None,
+        "weight": node.weight,
+        "progress": _percent(actionplan.progress(node, cache)),
+    }
+    if children:
+        data["children"] = [node_json(c, cache, True) for c in node.children]
+    return data
+
+
+@bp.route("/plans")
+@public
+def plans():
+    """Action plans with their overall progress."""
+    cache: dict[int, float | None] = {}
+    return _json({"items": [plan_summary_json(p, cache) for p in actionplan.list_plans()]})
+
+
+@bp.route("/plans/<int:plan_id>")
+@public
+def plan(plan_id: int):
+    """One plan with its whole tree: codes, levels, status and progress of every node."""
+    the_plan = actionplan.get_plan(plan_id)
+    if the_plan is None:
+        return _error(404, "no plan with this id")
+    cache: dict[int, float | None] = {}
+    data = plan_summary_json(the_plan, cache)
+    data["source_note"] = the_plan.source_note
+    data["publics_prioritaires"] = [{"id": p.id, "label": p.label,
+                                     "scope_codes": p.scope_codes.split()}
+                                    for p in the_plan.publics]
+    data["cross_cutting_tags"] = [{"id": t.id, "label": t.label} for t in the_plan.tags]
+    data["nodes"] = [node_json(n, cache, True) for n in actionplan.roots(the_plan)]
+    return _json(data)
+
+
+@bp.route("/actions/<int:action_id>")
+@public
+def action(action_id: int):
+    """One action with its details, indicators (values per year) and timeline."""
+    node = actionplan.get_action(action_id)
+    if node is None:
+        return _error(404, "no action with this id")
+    cache: dict[int, float | None] = {}
+    data = node_json(node, cache, False)
+    data.update({
+        "plan_id": node.plan_id,
+        "parent_id": node.parent_id,
+        "description": node.description,
+        "expected_impact": node.impacts,
+        "porteur": node.porteur,
+        "partners": node.partner_list,
+        "period": {"start": node.period_start, "end": node.period_end},
+        "budget_cents": node.budget_cents,
+        "replaced_by_id": node.replaced_by_id,
+        "quartiers": [q.code for q in node.quartiers],
+        "publics_prioritaires": [p.label for p in node.publics],
+        "tags": [t.label for t in node.tags],
+        "indicators": [{
+            "id": i.id, "name": i.name, "unit": i.unit, "baseline": i.baseline,
+            "baseline_year": i.baseline_year, "source": i.source,
+            "values": [{"year": v.year, "target": v.target, "measured": v.measured}
+                       for v in i.values],
+        } for i in node.indicators],
+        "timeline": [{"at": e.at.isoformat() + "Z", "from": e.from_status, "to": e.to_status,
+                      "note": e.note} for e in node.history],
+    })
+    return _json(data)
 
 
 @bp.errorhandler(404)

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import HiddenField
 
+from civic.actionplan import services as actionplan
 from civic.extensions import db
 from civic.permissions import public
 from civic.territory.models import Commune, Quartier
@@ -44,8 +45,10 @@ def budget():
 @bp.route("/plan-d-action")
 @public
 def action_plan():
-    """The municipal action plan (filled by the action-plan issue)."""
-    return render_template("core/section.html", section="plan")
+    """The action plans: each with its period, progress and a link to its tree."""
+    plans = actionplan.list_plans()
+    return render_template("actionplan/index.html", plans=plans,
+                           plan_progress=actionplan.plan_progress)
 
 
 @bp.route("/conseils-citoyens")

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from civic.accounts.models import OutboxMessage, RoleGrant, User
+from civic.actionplan.models import Plan
 from civic.demo import DEMO_PASSWORD
 from civic.extensions import db
 
@@ -111,9 +112,12 @@ def _pages_for(live_app, role: str) -> list[str]:
                 select(User).join(RoleGrant, RoleGrant.user_id == User.id).where(RoleGrant.role == role)
             ).scalars().first() if role != "resident" else db.session.execute(
                 select(User).where(User.email == "habitante@demo.civic.example")).scalar_one()
+        plan = db.session.execute(select(Plan).order_by(Plan.id)).scalars().first()
+        action_id = next(n.id for n in plan.nodes if n.is_action)
         args = {"user_id": user.id if user else 1, "commune_id": 1, "quartier_id": 1,
                 "service_id": 1, "council_id": 1, "code": "DEN-01", "grant_id": 1,
-                "token": "x"}
+                "token": "x", "plan_id": plan.id, "node_id": action_id,
+                "action_id": action_id}
         urls = []
         with live_app.test_request_context():
             for rule in live_app.url_map.iter_rules():

@@ -1,0 +1,181 @@
+"""Action-plan pages: the plan tree with filters, action pages, coordination forms.
+
+The list of plans stays at ``core.action_plan`` (/plan-d-action), linked from every page.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from civic.actionplan import services
+from civic.actionplan.forms import (
+    ActionDetailsForm,
+    IndicatorForm,
+    IndicatorValueForm,
+    StatusForm,
+)
+from civic.actionplan.models import PlanNode
+from civic.actionplan.states import ActionStatus, allowed_next
+from civic.extensions import db
+from civic.forms import quartier_choices
+from civic.permissions import public, requires
+from civic.viewutil import attach_error
+
+bp = Blueprint("actionplan", __name__, url_prefix="/plan-d-action")
+
+
+def _node_or_404(node_id: int) -> PlanNode:
+    node = services.get_node(node_id)
+    if node is None:
+        abort(404)
+    return node
+
+
+def _action_or_404(node_id: int) -> PlanNode:
+    action = services.get_action(node_id)
+    if action is None:
+        abort(404)
+    return action
+
+
+@bp.route("/<int:plan_id>")
+@public
+def plan(plan_id: int):
+    """A plan as a navigable tree, with progress per branch and filters on its actions."""
+    the_plan = services.get_plan(plan_id)
+    if the_plan is None:
+        abort(404)
+    criteria, filter_errors = services.parse_filter(the_plan, request.args)
+    cache: dict[int, float | None] = {}
+    return render_template(
+        "actionplan/plan.html", plan=the_plan, roots=services.roots(the_plan),
+        visible=services.visible_nodes(the_plan, criteria), criteria=criteria,
+        match_count=len(services.matching_actions(the_plan, criteria)),
+        action_count=sum(1 for n in the_plan.nodes if n.is_action),
+        filter_errors=filter_errors, porteurs=services.porteurs(the_plan),
+        quartiers=quartier_choices()[1:], statuses=list(ActionStatus),
+        progress=lambda node: services.progress(node, cache),
+        plan_progress=services.plan_progress(the_plan, cache),
+    )
+
+
+@bp.route("/fiche/<int:node_id>")
+@public
+def node(node_id: int):
+    """One node of a plan: an action (details, indicators, timeline) or a branch."""
+    the_node = _node_or_404(node_id)
+    ancestors = []
+    current = the_node.parent
+    while current is not None:
+        ancestors.insert(0, current)
+        current = current.parent
+    cache: dict[int, float | None] = {}
+    return render_template(
+        "actionplan/node.html", node=the_node, plan=the_node.plan, ancestors=ancestors,
+        progress=services.progress(the_node, cache), chart=services.indicator_chart,
+        progress_of=lambda n: services.progress(n, cache),
+    )
+
+
+@bp.route("/fiche/<int:node_id>/statut", methods=["GET", "POST"])
+@requires("actionplan.manage")
+def change_status(node_id: int):
+    """Change an action's status (coordination), through the transition table."""
+    action = _action_or_404(node_id)
+    form = StatusForm()
+    form.status.choices = [(s.value, s.title) for s in allowed_next(action.status)]
+    form.replaced_by.choices = [("", _("— None —"))] + [
+        (n.id, f"{n.code + ' ' if n.code else ''}{n.title}") for n in action.plan.nodes
+        if n.is_action and n.id != action.id]
+    if form.validate_on_submit():
+        try:
+            replacement = services.replacement_for(action, form.replaced_by.data)
+            services.change_status(current_user, action, services.parse_status(form.status.data),
+                                   form.note.data or "", replaced_by=replacement)
+            db.session.commit()
+        except services.ActionPlanError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Status updated."), "success")
+            return redirect(url_for("actionplan.node", node_id=action.id))
+    return render_template("actionplan/status_form.html", form=form, action=action), (
+        422 if form.is_submitted() else 200)
+
+
+@bp.route("/fiche/<int:node_id>/details", methods=["GET", "POST"])
+@requires("actionplan.manage")
+def edit_action(node_id: int):
+    """Edit an action's porteur, partners, period, budget, quartiers, publics and themes."""
+    action = _action_or_404(node_id)
+    form = ActionDetailsForm(obj=None if request.method == "POST" else action)
+    if request.method == "GET":
+        form.budget.data = services.format_euros_input(action.budget_cents)
+        form.quartiers.data = [q.id for q in action.quartiers]
+        form.publics.data = [p.id for p in action.publics]
+        form.tags.data = [t.id for t in action.tags]
+    form.quartiers.choices = [(int(v), label) for v, label in quartier_choices()[1:]]
+    form.publics.choices = [(p.id, p.label) for p in action.plan.publics]
+    form.tags.choices = [(t.id, t.label) for t in action.plan.tags]
+    if form.validate_on_submit():
+        try:
+            services.update_action(
+                current_user, action, porteur=form.porteur.data, partners=form.partners.data,
+                period_start=form.period_start.data, period_end=form.period_end.data,
+                budget_cents=services.parse_euros(form.budget.data),
+                quartier_ids=form.quartiers.data or [], public_ids=form.publics.data or [],
+                tag_ids=form.tags.data or [])
+            db.session.commit()
+        except services.ActionPlanError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("actionplan.node", node_id=action.id))
+    return render_template("actionplan/details_form.html", form=form, action=action), (
+        422 if form.is_submitted() else 200)
+
+
+@bp.route("/fiche/<int:node_id>/indicateurs/nouveau", methods=["GET", "POST"])
+@requires("actionplan.manage")
+def add_indicator(node_id: int):
+    """Add an indicator to an action (coordination)."""
+    action = _action_or_404(node_id)
+    form = IndicatorForm()
+    if form.validate_on_submit():
+        try:
+            services.add_indicator(current_user, action, name=form.name.data,
+                                   unit=form.unit.data, baseline=form.baseline.data,
+                                   baseline_year=form.baseline_year.data,
+                                   source=form.source.data or "")
+            db.session.commit()
+        except services.ActionPlanError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Indicator added."), "success")
+            return redirect(url_for("actionplan.node", node_id=action.id))
+    return render_template("actionplan/indicator_form.html", form=form, action=action), (
+        422 if form.is_submitted() else 200)
+
+
+@bp.route("/fiche/<int:node_id>/indicateurs/valeur", methods=["GET", "POST"])
+@requires("actionplan.manage")
+def record_value(node_id: int):
+    """Record a yearly target or measured value of one of the action's indicators."""
+    action = _action_or_404(node_id)
+    form = IndicatorValueForm()
+    form.indicator.choices = [(i.id, f"{i.name} ({i.unit})") for i in action.indicators]
+    if form.validate_on_submit():
+        try:
+            indicator = services.indicator_of(action, form.indicator.data)
+            services.record_indicator_value(current_user, indicator, year=form.year.data,
+                                            target=form.target.data,
+                                            measured=form.measured.data)
+            db.session.commit()
+        except services.ActionPlanError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Value recorded."), "success")
+            return redirect(url_for("actionplan.node", node_id=action.id))
+    return render_template("actionplan/value_form.html", form=form, action=action), (
+        422 if form.is_submitted() else 200)
