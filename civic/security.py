@@ -12,6 +12,10 @@ def reject_nul_bytes() -> None:
         values = request.form.values() if request.form else ()
     else:
         values = ()
-    for value in (*values, *request.args.values(), request.path):
+    for value in values:
         if "\x00" in value:
+            abort(400)
+    # Query strings and paths never need control characters (forms may hold newlines).
+    for value in (*request.args.values(), request.path):
+        if not value.isprintable() and any(ord(c) < 32 or ord(c) == 127 for c in value):
             abort(400)

@@ -22,6 +22,9 @@ def _get(summary: str, schema: dict[str, Any], params: list | None = None,
     return {"get": {"summary": summary, "parameters": params or [], "responses": responses}}
 
 
+# Text parameters: control characters (NUL above all) are refused with 400 by every endpoint.
+TEXT_PARAM = {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001f]*$"}
+
 PAGING = [
     {"name": "limit", "in": "query", "required": False,
      "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
@@ -140,14 +143,13 @@ def openapi_document() -> dict[str, Any]:
                 },
             }, params=[
                 *PAGING,
-                {"name": "commune", "in": "query", "required": False,
-                 "schema": {"type": "string"}},
+                {"name": "commune", "in": "query", "required": False, "schema": TEXT_PARAM},
                 {"name": "priority", "in": "query", "required": False,
                  "schema": {"type": "string", "enum": ["true", "false"]}},
             ]),
             "/quartiers/{code}": _get("One quartier", {"$ref": "#/components/schemas/Quartier"},
                                       params=[{"name": "code", "in": "path", "required": True,
-                                               "schema": {"type": "string"}}],
+                                               "schema": TEXT_PARAM}],
                                       not_found=True),
             "/plans": _get("Action plans", {
                 "type": "object", "required": ["items"],
