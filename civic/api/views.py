@@ -17,6 +17,7 @@ from civic.territory.models import Commune, Quartier
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 500
+TEXT_MAX = 200  # as declared in the OpenAPI document (TEXT_PARAM)
 MAX_OFFSET = 2**31 - 1
 
 
@@ -85,6 +86,8 @@ def quartiers():
     limit, offset = paging
     stmt = select(Quartier).join(Commune)
     commune = request.args.get("commune")
+    if commune is not None and len(commune) > TEXT_MAX:
+        return _error(400, f"commune must be at most {TEXT_MAX} characters")
     if commune:
         stmt = stmt.where(Commune.name == commune)
     priority = request.args.get("priority")
@@ -104,6 +107,8 @@ def quartiers():
 @public
 def quartier(code: str):
     """One quartier by its code."""
+    if len(code) > TEXT_MAX:
+        return _error(400, f"code must be at most {TEXT_MAX} characters")
     q = db.session.execute(
         select(Quartier).where(Quartier.code == code.upper()[:20])
     ).scalar_one_or_none()
