@@ -28,6 +28,8 @@ class Election:
     votes: list[int]  # voters listing each project
     score: list[int]  # votes (approval) or total points
     supporters: list[list[int]] = field(default_factory=list)
+    # Projects ruled out before counting (below the city's vote threshold).
+    excluded: frozenset[int] = frozenset()
 
     @property
     def approval(self) -> bool:
@@ -43,8 +45,22 @@ def ordinal_points(profile: Profile, instance: Instance) -> list[tuple[int, ...]
     return [tuple(top - i for i in range(len(b.projects))) for b in profile.ballots]
 
 
+_CACHE: list[tuple[Instance, Profile, Election]] = []
+
+
 def compile_election(instance: Instance, profile: Profile) -> Election:
-    """Merge identical ballots and index projects (no outcome decided here)."""
+    """Merge identical ballots and index projects (no outcome decided here);
+    the last few results are kept, as a count often tries several rules."""
+    for inst, prof, election in _CACHE:
+        if inst is instance and prof is profile:
+            return election
+    election = _compile(instance, profile)
+    _CACHE.insert(0, (instance, profile, election))
+    del _CACHE[4:]
+    return election
+
+
+def _compile(instance: Instance, profile: Profile) -> Election:
     if instance.vote_type != profile.vote_type:
         raise CountingError("instance and profile have different vote types")
     index = {p.id: i for i, p in enumerate(instance.projects)}
@@ -52,13 +68,14 @@ def compile_election(instance: Instance, profile: Profile) -> Election:
     votes = [0] * m
     score = [0] * m
     if profile.vote_type == "approval":
+        raw = Counter([b.projects for b in profile.ballots])  # C speed
         counter: Counter = Counter()
-        for b in profile.ballots:
+        for names, k in raw.items():
             try:
-                key = tuple(sorted(index[x] for x in b.projects))
+                key = tuple(sorted([index[x] for x in names]))
             except KeyError as exc:
                 raise CountingError(f"a ballot names unknown project {exc.args[0]}") from None
-            counter[key] += 1
+            counter[key] += k
         classes = list(counter)
         mult = list(counter.values())
         for cls, k in zip(classes, mult):
@@ -175,10 +192,15 @@ class MESRun:
     left_with_supporters: dict[int, Number] = field(default_factory=dict)
 
 
-def mes_eligible(e: Election) -> tuple[list[int], list[int]]:
-    """Zero-cost supported projects (funded first) and MES candidates."""
-    free = [p for p in range(len(e.ids)) if e.votes[p] > 0 and e.costs[p] == 0]
-    candidates = [p for p in range(len(e.ids)) if e.votes[p] > 0 and e.costs[p] > 0]
+def mes_eligible(e: Election, utility: str) -> tuple[list[int], list[int]]:
+    """Zero-cost supported projects (funded first) and MES candidates.
+
+    As in pabutools, a project enters MES only if its supporters' total
+    satisfaction is positive: with cost utility a free project brings
+    satisfaction 0, so MES never funds it (a greedy completion can)."""
+    eligible = [p for p in range(len(e.ids)) if e.votes[p] > 0 and p not in e.excluded]
+    free = [p for p in eligible if e.costs[p] == 0 and utility != "cost"]
+    candidates = [p for p in eligible if e.costs[p] > 0]
     return free, candidates
 
 
@@ -194,7 +216,7 @@ def mes_approval(
     """MES for approval ballots, exact: supporters of a project are kept as a
     histogram of distinct remaining budgets, which stays small."""
     n = e.n
-    free, candidates = mes_eligible(e)
+    free, candidates = mes_eligible(e, utility)
     free.sort(key=ranks.__getitem__)
     unit = [e.costs[p] if utility == "cost" else 1 for p in range(len(e.ids))]
     need = [c * n for c in e.costs]
@@ -245,11 +267,12 @@ def mes_approval(
         h = hist[p]
         if details:
             run.rho[p] = rho
-            groups: dict[Number, int] = {}
-            for v, w in h.items():
-                paid = values[v] if values[v] < pi else pi
-                groups[paid] = groups.get(paid, 0) + w
-            run.payments[p] = sorted(groups.items(), key=lambda g: g[0])
+            full = sum(w for v, w in h.items() if values[v] >= pi)
+            partial = [(values[v], w) for v, w in h.items() if values[v] < pi]
+            run.payments[p] = [
+                (Fraction(pi) / n, full),
+                (Fraction(sum(v * w for v, w in partial)) / n, sum(w for _, w in partial)),
+            ]
         remap: dict[int, int] = {}
         for v in h:
             left = values[v] - pi
@@ -295,7 +318,7 @@ def mes_weighted(
     straightforward: each supporter's satisfaction is points x unit."""
     assert e.points is not None
     n = e.n
-    free, candidates = mes_eligible(e)
+    free, candidates = mes_eligible(e, utility)
     free.sort(key=ranks.__getitem__)
     unit = [e.costs[p] if utility == "cost" else 1 for p in range(len(e.ids))]
     budget: list[Number] = [start] * len(e.classes)
@@ -334,14 +357,23 @@ def mes_weighted(
             heapq.heappush(heap, (rho, r, p))
             continue
         run.selected.append(p)
-        groups: dict[Number, int] = {}
+        full, partial, partial_paid = 0, 0, Fraction(0)
         for c in e.supporters[p]:
-            paid = min(budget[c], rho * weight[c][p] * unit[p])
-            budget[c] -= paid
-            groups[paid] = groups.get(paid, 0) + e.mult[c]
+            share = rho * weight[c][p] * unit[p]
+            if budget[c] >= share:
+                full += e.mult[c]
+                budget[c] -= share
+            else:
+                partial += e.mult[c]
+                partial_paid += budget[c] * e.mult[c]
+                budget[c] = 0
         if details:
+            # With points the full share differs by voter: report it per point.
             run.rho[p] = rho
-            run.payments[p] = sorted(groups.items(), key=lambda g: g[0])
+            run.payments[p] = [
+                (rho * unit[p] / n, full),
+                (partial_paid / n, partial),
+            ]
     if details:
         chosen = set(run.selected)
         for p in candidates:
@@ -352,10 +384,23 @@ def mes_weighted(
     return run
 
 
+def numpy_available() -> bool:
+    """True when numpy can be imported (the fast approval MES needs it)."""
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def mes_once(
     e: Election, ranks: Sequence[int], utility: str, start: int, details: bool = False
 ) -> MESRun:
-    """One run of MES, whichever ballot kind."""
+    """One run of MES, whichever ballot kind, the fastest way available."""
+    if e.approval and numpy_available():
+        result = mes_fast(_Approval(e, utility), ranks, start, details)
+        assert result is not None
+        return result[0]
     if e.approval:
         return mes_approval(e, ranks, utility, start, details)
     return mes_weighted(e, ranks, utility, start, details)
@@ -372,7 +417,7 @@ def mes_add1_naive(
     e: Election, ranks: Sequence[int], utility: str, increment: int
 ) -> tuple[MESRun, int]:
     """pabutools' add1 loop step by step (reference for the fast one)."""
-    _, candidates = mes_eligible(e)
+    _, candidates = mes_eligible(e, utility)
     if e.n == 0:
         return MESRun(selected=[], start=0), 0
     k = 0
@@ -412,7 +457,7 @@ class _Approval:
         self.supp = [np.asarray(s, dtype=np.int64) for s in e.supporters]
         self.supp_mult = [self.mult[s] for s in self.supp]
         self.unit = [e.costs[p] if utility == "cost" else 1 for p in range(len(e.ids))]
-        self.free, self.candidates = mes_eligible(e)
+        self.free, self.candidates = mes_eligible(e, utility)
 
 
 def mes_fast(
@@ -637,7 +682,10 @@ def mes_add1_fast(
     jump = 1
     while True:
         if sum(e.costs[p] for p in run.selected) > e.budget:
-            run = previous
+            # pabutools returns the outcome of the increment just before; the
+            # certificates proved it is `previous`'s, but at that budget.
+            k -= 1
+            run = MESRun(selected=previous.selected, start=e.budget + k * step_money)
             break
         if is_exhaustive(e, run.selected, a.candidates):
             break
