@@ -189,7 +189,10 @@ def count(
         fund_unsupported = chain == (LEXICO,)
     e = engine.compile_election(instance, profile)
     if threshold is not None:
-        e = replace(e, excluded=frozenset(p for p in range(len(e.ids)) if e.score[p] < threshold))
+        e = replace(
+            e,
+            excluded=frozenset(p for p in range(len(e.ids)) if e.score[p] < threshold),
+        )
     ranks = tie_ranks(e.ids, e.costs, e.score, chain, seed)
     name = describe(rule, utility, completion, threshold)
     if rule == "greedy":
@@ -306,7 +309,10 @@ def _base(e: engine.Election, p: int, funded: bool, reason: str) -> ProjectResul
 
 
 def _outcome(
-    name: str, e: engine.Election, selected: list[int], results: dict[int, ProjectResult]
+    name: str,
+    e: engine.Election,
+    selected: list[int],
+    results: dict[int, ProjectResult],
 ) -> Outcome:
     order = {p: i + 1 for i, p in enumerate(selected)}
     projects = tuple(replace(results[p], order=order.get(p)) for p in range(len(e.ids)))

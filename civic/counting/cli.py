@@ -27,12 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--completion", choices=COMPLETIONS, default="none")
     ap.add_argument(
         "--threshold",
-        help="minimum votes to be eligible; 'file' takes META min_project_score_threshold",
+        help="minimum votes to be eligible ('file': META min_project_score_threshold)",
     )
     ap.add_argument(
         "--tie-break",
         default=LEXICO,
-        help="comma-separated chain of: " + ", ".join(CRITERIA) + f" (default {LEXICO})",
+        help="comma-separated chain of: "
+        + ", ".join(CRITERIA)
+        + f" (default {LEXICO})",
     )
     ap.add_argument("--seed", help="public seed of the 'draw' tie-break")
     ap.add_argument(
@@ -58,7 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 threshold = int(args.threshold)
             except ValueError:
-                raise CountingError("--threshold takes a whole number or 'file'") from None
+                raise CountingError(
+                    "--threshold takes a whole number or 'file'"
+                ) from None
         fund = None if args.fund_unsupported is None else args.fund_unsupported == "yes"
         options = dict(
             threshold=threshold,
@@ -78,7 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sides = None
         if args.compare:
             other = (
-                count(instance, profile, rule="mes", completion="add1-greedy", **options)
+                count(
+                    instance, profile, rule="mes", completion="add1-greedy", **options
+                )
                 if args.rule == "greedy"
                 else count(instance, profile, rule="greedy", **options)
             )
@@ -115,12 +121,16 @@ def render_text(outcome: Outcome, sides: list | None = None) -> str:
         f"funded: {len(outcome.winners)} projects, {format_money(outcome.total_cost)}",
     ]
     if outcome.add1_increments is not None:
-        lines.append(f"add1: every voter's budget raised by {outcome.add1_increments} unit(s)")
+        lines.append(
+            f"add1: every voter's budget raised by {outcome.add1_increments} unit(s)"
+        )
     lines.append("")
     lines.append("funded, in order:")
     for pid in outcome.winners:
         r = outcome.result(pid)
-        lines.append(f"  {r.order:>3}. {pid:<10} {format_money(r.cost):>12}  {explain(r)}")
+        lines.append(
+            f"  {r.order:>3}. {pid:<10} {format_money(r.cost):>12}  {explain(r)}"
+        )
     lines.append("not funded:")
     for r in outcome.projects:
         if not r.funded:
@@ -130,7 +140,8 @@ def render_text(outcome: Outcome, sides: list | None = None) -> str:
         lines.append("comparison (voters with at least one funded project they chose):")
         for s in sides:
             lines.append(
-                f"  {s.rule:<28} {s.projects:>4} projects {format_money(s.total_cost):>14}"
+                f"  {s.rule:<28} {s.projects:>4} projects"
+                f" {format_money(s.total_cost):>14}"
                 f"  {s.satisfied}/{s.voters} = {float(s.share):.1%}"
             )
             for g, n, k in s.by_group:

@@ -73,7 +73,9 @@ def comparison_json(sides: list[Side]) -> dict[str, object]:
     return {
         s.rule: {
             "projects": s.projects,
-            "total_cost": s.total_cost // 100 if s.total_cost % 100 == 0 else s.total_cost / 100,
+            "total_cost": s.total_cost // 100
+            if s.total_cost % 100 == 0
+            else s.total_cost / 100,
             "voters": s.voters,
             "voters_with_a_funded_choice": s.satisfied,
             "share": round(float(s.share), 4),

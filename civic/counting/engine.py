@@ -1,4 +1,4 @@
-"""The counting rules on a compiled election: exact greedy and Method of Equal Shares."""
+"""Counting rules on a compiled election: exact greedy and Method of Equal Shares."""
 
 from __future__ import annotations
 
@@ -74,7 +74,9 @@ def _compile(instance: Instance, profile: Profile) -> Election:
             try:
                 key = tuple(sorted([index[x] for x in names]))
             except KeyError as exc:
-                raise CountingError(f"a ballot names unknown project {exc.args[0]}") from None
+                raise CountingError(
+                    f"a ballot names unknown project {exc.args[0]}"
+                ) from None
             counter[key] += k
         classes = list(counter)
         mult = list(counter.values())
@@ -95,7 +97,9 @@ def _compile(instance: Instance, profile: Profile) -> Election:
                     sorted((index[x], w) for x, w in zip(b.projects, pts) if w > 0)
                 )
             except KeyError as exc:
-                raise CountingError(f"a ballot names unknown project {exc.args[0]}") from None
+                raise CountingError(
+                    f"a ballot names unknown project {exc.args[0]}"
+                ) from None
             if any(w < 0 for w in pts):
                 raise CountingError("negative points cannot be counted")
             for x in b.projects:
@@ -271,7 +275,10 @@ def mes_approval(
             partial = [(values[v], w) for v, w in h.items() if values[v] < pi]
             run.payments[p] = [
                 (Fraction(pi) / n, full),
-                (Fraction(sum(v * w for v, w in partial)) / n, sum(w for _, w in partial)),
+                (
+                    Fraction(sum(v * w for v, w in partial)) / n,
+                    sum(w for _, w in partial),
+                ),
             ]
         remap: dict[int, int] = {}
         for v in h:
@@ -406,7 +413,9 @@ def mes_once(
     return mes_weighted(e, ranks, utility, start, details)
 
 
-def is_exhaustive(e: Election, selected: Sequence[int], candidates: Sequence[int]) -> bool:
+def is_exhaustive(
+    e: Election, selected: Sequence[int], candidates: Sequence[int]
+) -> bool:
     """No MES candidate left out could still be paid for (pabutools' test)."""
     left = e.budget - sum(e.costs[p] for p in selected)
     chosen = set(selected)
@@ -530,7 +539,11 @@ def mes_fast(
         wl = ws.tolist()
         rest = need - int((v[:j] * ws[:j]).sum()) if j else need
         rich = sum(wl[j:])
-        if rich > 0 and (j == 0 or max(v[:j]) * rich <= rest) and min(v[j:]) * rich >= rest:
+        if (
+            rich > 0
+            and (j == 0 or max(v[:j]) * rich <= rest)
+            and min(v[j:]) * rich >= rest
+        ):
             return rest, rich
         pairs = sorted(zip(v.tolist(), wl))  # exact fallback (float near-ties)
         rest, rich = need, sum(wl)

@@ -66,7 +66,9 @@ def _clean_extra(
             raise CountingError(f"column {key!r} holds a line break")
         if value != "":
             cleaned.append((key, value))
-    return tuple(cleaned)
+    # Sorted: the column order belongs to the file (Profile keeps it), not
+    # to the project or ballot, so equal rows compare equal.
+    return tuple(sorted(cleaned))
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Project:
     extra: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.id or any(c in self.id for c in ",;\"\n\r\t "):
+        if not self.id or any(c in self.id for c in ',;"\n\r\t '):
             raise CountingError(
                 f"project id {self.id!r} is empty or holds a space , ; or quote"
             )
@@ -86,7 +88,9 @@ class Project:
             raise CountingError(
                 f"project {self.id}: cost must be a whole number of cents >= 0"
             )
-        object.__setattr__(self, "extra", _clean_extra(self.extra, ("project_id", "cost")))
+        object.__setattr__(
+            self, "extra", _clean_extra(self.extra, ("project_id", "cost"))
+        )
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """Value of an extra column (name, selected, district…), or default."""

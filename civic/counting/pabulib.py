@@ -49,7 +49,9 @@ def _int(text: str, what: str, line: int) -> int:
     try:
         return int(text.strip())
     except ValueError:
-        raise PabulibError(f"{what} {text.strip()!r} is not a whole number", line) from None
+        raise PabulibError(
+            f"{what} {text.strip()!r} is not a whole number", line
+        ) from None
 
 
 def read_pabulib(source: str | Path) -> tuple[Instance, Profile]:
@@ -116,7 +118,9 @@ def _parse(text: str) -> tuple[Instance, Profile]:
             if section == "projects":
                 for col in ("project_id", "cost"):
                     if col not in header:
-                        raise PabulibError(f"PROJECTS header has no {col} column", number)
+                        raise PabulibError(
+                            f"PROJECTS header has no {col} column", number
+                        )
                 project_columns = header
             elif section == "votes":
                 if "vote" not in header:
@@ -151,7 +155,9 @@ def _parse(text: str) -> tuple[Instance, Profile]:
             except ValueError as exc:
                 raise PabulibError(f"project {pid}: cost {exc}", number) from None
             extra = tuple(
-                (k, v) for k, v in zip(header, fields) if k not in ("project_id", "cost")
+                (k, v)
+                for k, v in zip(header, fields)
+                if k not in ("project_id", "cost")
             )
             ids[pid] = number
             projects.append(Project(id=pid, cost=cost, extra=extra))
@@ -195,8 +201,11 @@ def _parse(text: str) -> tuple[Instance, Profile]:
             except ValueError as exc:
                 raise PabulibError(f"{key} {exc}", meta_lines[key]) from None
     if "min_project_score_threshold" in md and md["min_project_score_threshold"]:
-        _int(md["min_project_score_threshold"], "threshold", meta_lines[
-            "min_project_score_threshold"])
+        _int(
+            md["min_project_score_threshold"],
+            "threshold",
+            meta_lines["min_project_score_threshold"],
+        )
 
     costs = {p.id: p.cost for p in projects}
     ballots = []
@@ -208,7 +217,11 @@ def _parse(text: str) -> tuple[Instance, Profile]:
     vote_at = vote_columns.index("vote")
     voter_at = vote_columns.index("voter_id") if "voter_id" in vote_columns else None
     points_at = vote_columns.index("points") if scored else None
-    extra_at = [(i, k) for i, k in enumerate(vote_columns) if k not in skip]
+    # Sorted by name, as Ballot keeps its extra columns.
+    extra_at = sorted(
+        ((i, k) for i, k in enumerate(vote_columns) if k not in skip),
+        key=lambda x: x[1],
+    )
     known = {pid: pid for pid in costs}  # also interns ids shared by all ballots
     width = len(vote_columns)
     new_ballot = object.__new__
@@ -231,7 +244,9 @@ def _parse(text: str) -> tuple[Instance, Profile]:
             names = [x.strip() for x in raw.split(",") if x.strip()]
             for pid in names:
                 if pid not in known:
-                    raise PabulibError(f"vote for unknown project {pid}", number) from None
+                    raise PabulibError(
+                        f"vote for unknown project {pid}", number
+                    ) from None
             chosen = tuple([known[x] for x in names])
         if len(set(chosen)) != len(chosen):
             raise PabulibError("a project appears twice in one ballot", number)
@@ -253,7 +268,9 @@ def _parse(text: str) -> tuple[Instance, Profile]:
         set_field(ballot, "projects", chosen)
         set_field(ballot, "points", points)
         set_field(ballot, "voter_id", voter_id)
-        set_field(ballot, "extra", tuple([(k, v) for i, k in extra_at if (v := fields[i])]))
+        set_field(
+            ballot, "extra", tuple([(k, v) for i, k in extra_at if (v := fields[i])])
+        )
         ballots.append(ballot)
 
     for key, actual in (("num_projects", len(projects)), ("num_votes", len(ballots))):
@@ -292,9 +309,13 @@ def _check_ballot(
     # An empty ballot is a voter who abstained on every project: Pabulib keeps
     # it (it counts in MES's number of voters), so length limits skip it.
     if n and "min_length" in limits and n < limits["min_length"]:
-        raise PabulibError(f"ballot has {n} projects, min_length is {limits['min_length']}", number)
+        raise PabulibError(
+            f"ballot has {n} projects, min_length is {limits['min_length']}", number
+        )
     if "max_length" in limits and n > limits["max_length"]:
-        raise PabulibError(f"ballot has {n} projects, max_length is {limits['max_length']}", number)
+        raise PabulibError(
+            f"ballot has {n} projects, max_length is {limits['max_length']}", number
+        )
     if n and ("min_sum_cost" in limits or "max_sum_cost" in limits):
         total = sum(costs[p] for p in chosen)
         if total < limits.get("min_sum_cost", 0):
@@ -304,9 +325,17 @@ def _check_ballot(
     if points is not None:
         total = sum(points)
         if n and "min_sum_points" in limits and total < limits["min_sum_points"]:
-            raise PabulibError(f"ballot gives {total} points, min_sum_points is {limits['min_sum_points']}", number)
+            raise PabulibError(
+                f"ballot gives {total} points, min_sum_points is "
+                f"{limits['min_sum_points']}",
+                number,
+            )
         if "max_sum_points" in limits and total > limits["max_sum_points"]:
-            raise PabulibError(f"ballot gives {total} points, max_sum_points is {limits['max_sum_points']}", number)
+            raise PabulibError(
+                f"ballot gives {total} points, max_sum_points is "
+                f"{limits['max_sum_points']}",
+                number,
+            )
         for value in points:
             if "min_points" in limits and value < limits["min_points"]:
                 raise PabulibError(f"{value} points is below min_points", number)
@@ -320,7 +349,9 @@ def _row(fields: list[str]) -> str:
     return buffer.getvalue()
 
 
-def _columns(rows: list[tuple[tuple[str, str], ...]], given: tuple[str, ...]) -> list[str]:
+def _columns(
+    rows: list[tuple[tuple[str, str], ...]], given: tuple[str, ...]
+) -> list[str]:
     """Extra column names: those of the original header first, then new ones."""
     names = [c for c in given]
     for extra in rows:
@@ -357,7 +388,9 @@ def format_pabulib(instance: Instance, profile: Profile) -> str:
     out.append(_row(list(base) + pcols))
     for p in instance.projects:
         values = dict(p.extra)
-        out.append(_row([p.id, format_money(p.cost)] + [values.get(c, "") for c in pcols]))
+        out.append(
+            _row([p.id, format_money(p.cost)] + [values.get(c, "") for c in pcols])
+        )
     scored = profile.vote_type in ("cumulative", "scoring")
     base = ("voter_id", "vote") + (("points",) if scored else ())
     vcols = _columns(
