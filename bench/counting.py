@@ -142,9 +142,14 @@ def main() -> None:
                     f"{p['seconds']:>12.2f} {p['peak_mb']:>6.0f} {ratio:>7.0f}x  {same}"
                 )
             else:
-                why = "skipped" if p.get("skipped") else (
-                    f"timed out after {p['seconds']:.0f} s" if p.get("timeout")
-                    else p.get("error", "failed")
+                why = (
+                    "skipped"
+                    if p.get("skipped")
+                    else (
+                        f"timed out after {p['seconds']:.0f} s"
+                        if p.get("timeout")
+                        else p.get("error", "failed")
+                    )
                 )
                 line += f"{'-':>12} {'-':>6} {'-':>8}  pabutools {why}"
                 quoted = reference_timing(path.name, variant)

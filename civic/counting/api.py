@@ -226,17 +226,37 @@ def count(
     return replace(out, per_voter_budget=per_voter, add1_increments=increments)
 
 
+_ADD1_CACHE: list[tuple[tuple, tuple[list, engine.MESRun]]] = []
+
+
 def _add1(
     e: engine.Election, ranks: list[int], utility: str, increment: int
 ) -> tuple[engine.MESRun, int]:
-    """add1 by certified jumps for approval ballots, step by step otherwise."""
-    if e.approval and engine.numpy_available():
-        a = engine._Approval(e, utility)
-        run, stats = engine.mes_add1_fast(a, ranks, increment)
+    """add1 by certified jumps for approval ballots, step by step otherwise.
+    The last few results are kept: add1 and add1-greedy share the search."""
+    key = (id(e.classes), e.excluded, utility, increment, tuple(ranks))
+    for k, (classes, cached) in _ADD1_CACHE:
+        if k == key and classes is e.classes:
+            run = cached
+            break
     else:
-        run, _ = engine.mes_add1_naive(e, ranks, utility, increment)
+        run = _add1_search(e, ranks, utility, increment)
+        _ADD1_CACHE.insert(0, (key, (e.classes, run)))
+        del _ADD1_CACHE[4:]
     steps = (run.start - e.budget) // (increment * e.n) if e.n else 0
     return run, steps
+
+
+def _add1_search(
+    e: engine.Election, ranks: list[int], utility: str, increment: int
+) -> engine.MESRun:
+    """The add1 search itself (see engine.mes_add1_fast)."""
+    if e.approval and engine.numpy_available():
+        a = engine._Approval(e, utility)
+        run, _ = engine.mes_add1_fast(a, ranks, increment)
+    else:
+        run, _ = engine.mes_add1_naive(e, ranks, utility, increment)
+    return run
 
 
 def _greedy_results(

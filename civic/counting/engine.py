@@ -692,7 +692,8 @@ def mes_add1_fast(
     k = 0
     run, won = mes_fast(a, ranks, e.budget)
     previous = run
-    jump = 1
+    jump = 2
+    failures = cooldown = 0
     while True:
         if sum(e.costs[p] for p in run.selected) > e.budget:
             # pabutools returns the outcome of the increment just before; the
@@ -705,17 +706,26 @@ def mes_add1_fast(
         follow = run.selected[len(a.free) :]
         same = 0
         # A certificate for one increment costs as much as simply running the
-        # next increment, so certificates are only tried for two or more.
-        while jump >= 2:
-            stats["certificates"] += 1
-            start = e.budget + (k + jump) * step_money
-            if mes_fast(a, ranks, start, follow=follow, keys=won) is not None:
-                same = jump
-                jump *= 2
-                break
-            jump //= 2
-        if same == 0:
-            jump = 2
+        # next increment, so certificates are only tried for two or more; and
+        # where the sequence changes at almost every increment (big city-wide
+        # files) failed certificates are pure loss: back off after failures,
+        # try again as soon as two consecutive runs fund the same sequence.
+        if cooldown == 0 or run.selected == previous.selected:
+            while jump >= 2:
+                stats["certificates"] += 1
+                start = e.budget + (k + jump) * step_money
+                if mes_fast(a, ranks, start, follow=follow, keys=won) is not None:
+                    same = jump
+                    jump *= 2
+                    failures = 0
+                    break
+                jump //= 2
+            if same == 0:
+                jump = 2
+                failures = min(failures + 1, 4)
+                cooldown = 2**failures
+        else:
+            cooldown -= 1
         previous = run
         k += same + 1
         run, won = mes_fast(a, ranks, e.budget + k * step_money)
