@@ -490,6 +490,12 @@ def mes_fast(
     # vals[i] / scale is a remaining budget (cents * n), exactly; fv[i] is a
     # float near it, used only to guess an order that is then checked exactly.
     vals = np.array([0, start], dtype=object)
+    # Raising the common denominator would rescale every value each round
+    # (16,000 distinct budgets on Warszawa 2026); values are brought to the
+    # current scale only when read: ep[i] is the epoch value i is written in,
+    # fac[e] the factor from epoch e to now.
+    ep = np.zeros(2, dtype=np.int64)
+    fac = np.array([1], dtype=object)
     fv = np.array([0.0, float(start)])
     scale = 1
     vid = np.ones(len(e.classes), dtype=np.int64)
@@ -499,6 +505,17 @@ def mes_fast(
     alive = [False] * len(e.ids)
     for p in a.candidates:
         alive[p] = True
+
+    def fresh(ids):
+        """Exact values of these ids at the current scale."""
+        now = len(fac) - 1
+        if now:
+            stale = ep[ids] != now
+            if stale.any():
+                sid = ids[stale]
+                vals[sid] = vals[sid] * fac[ep[sid]]
+                ep[sid] = now
+        return vals[ids]
 
     def summary(p: int):
         counts = np.bincount(vid[a.supp[p]], weights=a.supp_mult[p])
@@ -513,7 +530,7 @@ def mes_fast(
             return None
         if len(ids) < 128:  # small: a plain exact loop beats numpy's overhead
             wl = ws.tolist()
-            pairs = sorted(zip(vals[ids].tolist(), wl))
+            pairs = sorted(zip(fresh(ids).tolist(), wl))
             rest, rich = e.costs[p] * n * scale, sum(wl)
             for value, w in pairs:
                 if rest <= value * rich:
@@ -524,7 +541,7 @@ def mes_fast(
         order = np.argsort(fv[ids], kind="stable")
         ids = ids[order]
         ws = ws[order]
-        v = vals[ids]
+        v = fresh(ids)
         need = e.costs[p] * n * scale
         total = int((v * ws).sum())
         if total < need:
@@ -624,10 +641,15 @@ def mes_fast(
         factor = rich // g
         if factor > 1:
             scale *= factor
-            vals = vals * factor
+            if len(vals) < 4096:  # few values: rescale them all now, cheaper
+                vals = vals * (fac * factor)[ep] if len(fac) > 1 else vals * factor
+                ep = np.zeros(len(vals), dtype=np.int64)
+                fac = np.array([1], dtype=object)
+            else:
+                fac = np.append(fac * factor, 1)
         pi = rest // g  # an integer in the new scale
         ids, ws = summary(p)
-        old = vals[ids]
+        old = fresh(ids)
         if details:
             run.rho[p] = Fraction(pi, unit[p] * scale)
             full = old >= pi
@@ -643,6 +665,7 @@ def mes_fast(
         kept = ids[keep]
         remap[kept] = np.arange(len(vals), len(vals) + len(kept), dtype=np.int64)
         vals = np.concatenate((vals, left[keep]))
+        ep = np.concatenate((ep, np.full(len(kept), len(fac) - 1, dtype=np.int64)))
         fv = np.concatenate((fv, fv[kept] - float(Fraction(pi, scale))))
         sp = a.supp[p]
         vid[sp] = remap[vid[sp]]
@@ -656,6 +679,7 @@ def mes_fast(
                 compact[live] = np.arange(len(live), dtype=np.int64)
                 vid = compact[vid]
                 vals = vals[live]
+                ep = ep[live]
                 fv = fv[live]
     if follow is None and details:
         chosen_set = set(run.selected)
@@ -663,7 +687,7 @@ def mes_fast(
             if p not in chosen_set:
                 ids, ws = summary(p)
                 run.left_with_supporters[p] = Fraction(
-                    int((vals[ids] * ws).sum()), scale
+                    int((fresh(ids) * ws).sum()), scale
                 )
     return run, won
 
