@@ -10,7 +10,7 @@ from civic.counting import engine
 from civic.counting.model import CountingError, Instance, Profile, format_money
 from civic.counting.tiebreak import LEXICO, parse_chain, tie_ranks
 
-RULES = ("greedy", "mes")
+RULES = ("greedy", "mes", "equalshares")
 UTILITIES = ("cost", "cardinality")
 COMPLETIONS = ("none", "add1", "greedy", "add1-greedy")
 # Why a project was or was not funded: stable codes the app translates.
@@ -24,6 +24,9 @@ REASONS = {
         "not funded: its supporters had too little of their share left to pay for it"
     ),
     "below_threshold": "not funded: fewer votes than the minimum required",
+    "funded_comparison": (
+        "funded: more voters preferred the greedy outcome to equal shares"
+    ),
     "free_not_counted": (
         "not funded by equal shares: it costs nothing, so under cost utility it"
         " brings no satisfaction (a completion can fund it)"
@@ -62,6 +65,7 @@ class Outcome:
     projects: tuple[ProjectResult, ...]
     per_voter_budget: Fraction | None = None  # MES: cents each voter started with
     add1_increments: int | None = None  # MES add1: units added per voter
+    notes: tuple[str, ...] = ()
 
     def result(self, project_id: str) -> ProjectResult:
         """The ProjectResult of one project."""
@@ -108,6 +112,8 @@ class Outcome:
             doc["per_voter_budget"] = _money(self.per_voter_budget)
         if self.add1_increments is not None:
             doc["add1_increments"] = self.add1_increments
+        if self.notes:
+            doc["notes"] = list(self.notes)
         return doc
 
 
@@ -144,6 +150,8 @@ def explain(r: ProjectResult) -> str:
 
 def describe(rule: str, utility: str, completion: str, threshold: int | None) -> str:
     """A short name of the rule variant, e.g. 'mes-cost-add1-greedy'."""
+    if rule == "equalshares":
+        return f"equalshares-{completion}"
     name = rule if rule == "greedy" else f"mes-{utility}"
     if rule == "greedy" and utility == "cardinality":
         name = "greedy-cardinality"
@@ -159,12 +167,13 @@ def count(
     profile: Profile,
     rule: str = "greedy",
     utility: str = "cost",
-    completion: str = "none",
+    completion: str | None = None,
     threshold: int | None = None,
     tie_break: str | Sequence[str] = LEXICO,
     seed: str | None = None,
     fund_unsupported: bool | None = None,
     increment: int = 100,
+    comparison: str = "satisfaction",
 ) -> Outcome:
     """Count an election: rule greedy|mes, utility cost|cardinality, completion
     none|add1|greedy|add1-greedy, optional vote threshold and tie-break chain.
@@ -173,13 +182,21 @@ def count(
     does (when it fits), so the `lexico` verification mode does by default;
     with any other tie-break chain the city default is no.
     increment: add1's raise of every voter's budget, in cents (1 unit = 100).
+    rule equalshares: the equalshares.net tool's variant (see equalshares.py),
+    with comparison satisfaction|exclusion|none.
     """
     if rule not in RULES:
         raise CountingError(f"unknown rule {rule!r}; choose from {', '.join(RULES)}")
+    if completion is None:  # the tool's own default is add1
+        completion = "add1" if rule == "equalshares" else "none"
     if utility not in UTILITIES:
         raise CountingError(f"unknown utility {utility!r}")
     if completion not in COMPLETIONS:
         raise CountingError(f"unknown completion {completion!r}")
+    if rule == "equalshares":
+        return _equalshares(
+            instance, profile, completion, comparison, tie_break, seed, increment
+        )
     if rule == "greedy" and completion != "none":
         raise CountingError("completions apply to mes only")
     if increment <= 0:
@@ -343,3 +360,48 @@ def _outcome(
         budget=e.budget,
         projects=projects,
     )
+
+
+def _equalshares(
+    instance: Instance,
+    profile: Profile,
+    completion: str,
+    comparison: str,
+    tie_break: str | Sequence[str],
+    seed: str | None,
+    increment: int,
+) -> Outcome:
+    """Count with the equalshares.net compute tool's variant."""
+    from civic.counting.equalshares import run_tool
+
+    if completion not in COMPLETIONS:
+        raise CountingError(f"unknown completion {completion!r}")
+    e = engine.compile_election(instance, profile)
+    ranks = tie_ranks(e.ids, e.costs, e.score, parse_chain(tie_break), seed)
+    tool = run_tool(e, ranks, completion, comparison, increment)
+    name = describe("equalshares", "cost", completion, None)
+    if e.n:
+        run = engine.mes_once(e, ranks, "cost", tool.start, details=True)
+    else:
+        run = engine.MESRun(selected=[], start=0)
+    results = _mes_results(e, run)
+    notes = (
+        f"comparison ({comparison}): {tool.prefers_greedy} voters prefer the greedy"
+        f" outcome, {tool.prefers_mes} prefer equal shares",
+    )
+    if tool.replaced:
+        selected = tool.greedy
+        for p in range(len(e.ids)):
+            if p in selected:
+                results[p] = _base(e, p, True, "funded_comparison")
+            elif e.votes[p] == 0:
+                results[p] = _base(e, p, False, "no_supporters")
+            else:
+                results[p] = _base(e, p, False, "did_not_fit")
+    else:
+        selected = tool.mes
+        for p in selected[len(run.selected) :]:
+            results[p] = _base(e, p, True, "funded_completion")
+    out = _outcome(name, e, selected, results)
+    per_voter = Fraction(tool.start, e.n) if e.n else None
+    return replace(out, per_voter_budget=per_voter, notes=notes)

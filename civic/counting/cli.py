@@ -24,7 +24,15 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("file", help="the .pb file")
     ap.add_argument("--rule", choices=RULES, default="greedy")
     ap.add_argument("--utility", choices=UTILITIES, default="cost")
-    ap.add_argument("--completion", choices=COMPLETIONS, default="none")
+    ap.add_argument(
+        "--completion", choices=COMPLETIONS, help="default: none (add1 for equalshares)"
+    )
+    ap.add_argument(
+        "--comparison",
+        choices=("satisfaction", "exclusion", "none"),
+        default="satisfaction",
+        help="equalshares rule: when greedy replaces MES",
+    )
     ap.add_argument(
         "--threshold",
         help="minimum votes to be eligible ('file': META min_project_score_threshold)",
@@ -71,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             fund_unsupported=fund,
             increment=args.increment,
         )
+        if args.rule == "equalshares":
+            options["comparison"] = args.comparison
         outcome = count(
             instance,
             profile,

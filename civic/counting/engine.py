@@ -693,7 +693,13 @@ def mes_fast(
 
 
 def mes_add1_fast(
-    a: _Approval, ranks: Sequence[int], increment: int, details: bool = False
+    a: _Approval,
+    ranks: Sequence[int],
+    increment: int,
+    details: bool = False,
+    base: int | None = None,
+    exhaustive_over: Sequence[int] | None = None,
+    stop_when_exhaustive: bool = True,
 ) -> tuple[MESRun, dict[str, int]]:
     """pabutools' add1 completion, skipping increments that cannot change the
     outcome.
@@ -713,8 +719,13 @@ def mes_add1_fast(
     if e.n == 0:
         return MESRun(selected=[], start=0), stats
     step_money = increment * e.n
+    # pabutools starts from budget/n per voter and tests exhaustiveness on the
+    # MES candidates; equalshares.net may start from a whole amount per voter
+    # and test it on every project.
+    base = e.budget if base is None else base
+    over = a.candidates if exhaustive_over is None else exhaustive_over
     k = 0
-    run, won = mes_fast(a, ranks, e.budget)
+    run, won = mes_fast(a, ranks, base)
     previous = run
     jump = 2
     failures = cooldown = 0
@@ -723,10 +734,14 @@ def mes_add1_fast(
             # pabutools returns the outcome of the increment just before; the
             # certificates proved it is `previous`'s, but at that budget.
             k -= 1
-            run = MESRun(selected=previous.selected, start=e.budget + k * step_money)
+            run = MESRun(selected=previous.selected, start=base + k * step_money)
             break
-        if is_exhaustive(e, run.selected, a.candidates):
+        if stop_when_exhaustive and is_exhaustive(e, run.selected, over):
             break
+        if not stop_when_exhaustive and len(run.selected) == len(a.free) + len(
+            a.candidates
+        ):
+            break  # everything MES can fund is funded: more money changes nothing
         follow = run.selected[len(a.free) :]
         same = 0
         # A certificate for one increment costs as much as simply running the
@@ -737,7 +752,7 @@ def mes_add1_fast(
         if cooldown == 0 or run.selected == previous.selected:
             while jump >= 2:
                 stats["certificates"] += 1
-                start = e.budget + (k + jump) * step_money
+                start = base + (k + jump) * step_money
                 if mes_fast(a, ranks, start, follow=follow, keys=won) is not None:
                     same = jump
                     jump *= 2
@@ -752,7 +767,7 @@ def mes_add1_fast(
             cooldown -= 1
         previous = run
         k += same + 1
-        run, won = mes_fast(a, ranks, e.budget + k * step_money)
+        run, won = mes_fast(a, ranks, base + k * step_money)
         stats["runs"] += 1
     stats["increments"] = k
     if details:

@@ -128,16 +128,47 @@ OFFICIAL = {
     "Poland_Lodz_2022.pb": (dict(rule="greedy", threshold=100), True),
     "Poland_Warszawa_2026.pb": (dict(rule="greedy", threshold=3000), True),
     "Poland_Warszawa_2023_Mokotow.pb": (dict(rule="greedy"), True),
+    # META rule equalshares/add1-comparison: pabutools' add1 differs on 3
+    # projects; the equalshares.net tool's variant gives the official result.
+    "Poland_Wieliczka_2023_Green_Budget.pb": (dict(rule="equalshares"), True),
 }
+NOT_OFFICIAL = {
+    "Poland_Wieliczka_2023_Green_Budget.pb": dict(rule="mes", completion="add1"),
+}
+
+
+def _official(instance) -> list[str]:
+    return sorted(p.id for p in instance.projects if p.get("selected") == "1")
 
 
 @pytest.mark.parametrize("name", sorted(OFFICIAL))
 def test_official_selection_is_reproduced(name, samples) -> None:
     options, reproduced = OFFICIAL[name]
     instance, profile = _read(samples / name)
-    official = sorted(p.id for p in instance.projects if p.get("selected") == "1")
     out = count(instance, profile, **options)
-    assert (sorted(out.winners) == official) == reproduced
+    assert (sorted(out.winners) == _official(instance)) == reproduced
+
+
+def test_pabutools_add1_is_not_wieliczkas_rule(samples) -> None:
+    for name, options in NOT_OFFICIAL.items():
+        instance, profile = _read(samples / name)
+        out = count(instance, profile, **options)
+        assert len(set(out.winners) ^ set(_official(instance))) == 3
+
+
+def test_equalshares_comparison_can_hand_the_result_to_greedy(samples) -> None:
+    instance, profile = _read(samples / "Netherlands_Assen_2024.pb")
+    kept = count(instance, profile, rule="equalshares", comparison="satisfaction")
+    assert sorted(kept.winners) == _official(instance)
+    # By exclusion, 5 voters prefer greedy and none MES: greedy replaces MES.
+    replaced = count(instance, profile, rule="equalshares", comparison="exclusion")
+    greedy = count(instance, profile, rule="greedy", tie_break="more-votes,id")
+    assert set(replaced.winners) == set(greedy.winners)
+    assert all(r.reason == "funded_comparison" for r in replaced.projects if r.funded)
+    assert (
+        "5 voters prefer the greedy outcome, 0 prefer equal shares"
+        in (replaced.notes[0])
+    )
 
 
 # ------------------------------------------------------------- live pabutools
