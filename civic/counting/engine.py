@@ -728,7 +728,7 @@ def mes_add1_fast(
     run, won = mes_fast(a, ranks, base)
     previous = run
     jump = 2
-    failures = cooldown = 0
+    odds = 0.5
     while True:
         if sum(e.costs[p] for p in run.selected) > e.budget:
             # pabutools returns the outcome of the increment just before; the
@@ -744,27 +744,24 @@ def mes_add1_fast(
             break  # everything MES can fund is funded: more money changes nothing
         follow = run.selected[len(a.free) :]
         same = 0
-        # A certificate for one increment costs as much as simply running the
-        # next increment, so certificates are only tried for two or more; and
-        # where the sequence changes at almost every increment (big city-wide
-        # files) failed certificates are pure loss: back off after failures,
-        # try again as soon as two consecutive runs fund the same sequence.
-        if cooldown == 0 or run.selected == previous.selected:
-            while jump >= 2:
-                stats["certificates"] += 1
-                start = base + (k + jump) * step_money
-                if mes_fast(a, ranks, start, follow=follow, keys=won) is not None:
-                    same = jump
-                    jump *= 2
-                    failures = 0
-                    break
-                jump //= 2
-            if same == 0:
-                jump = 2
-                failures = min(failures + 1, 4)
-                cooldown = 2**failures
+        # A certificate run costs as much as simply running the next
+        # increment: try one only when its expected gain (chance of success,
+        # estimated from the last attempts, times the jump) exceeds that.
+        # Small files jump hundreds of increments at once; on big city-wide
+        # files the funded sequence changes at almost every increment and
+        # certificates mostly fail.
+        if odds * jump >= 1:
+            stats["certificates"] += 1
+            start = base + (k + jump) * step_money
+            if mes_fast(a, ranks, start, follow=follow, keys=won) is not None:
+                same = jump
+                jump *= 2
+                odds = 0.75 * odds + 0.25
+            else:
+                jump = max(2, jump // 4)
+                odds = 0.75 * odds
         else:
-            cooldown -= 1
+            odds = min(1.0, odds * 1.04)  # slowly regain confidence
         previous = run
         k += same + 1
         run, won = mes_fast(a, ranks, base + k * step_money)
