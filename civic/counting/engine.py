@@ -405,7 +405,7 @@ def mes_once(
 ) -> MESRun:
     """One run of MES, whichever ballot kind, the fastest way available."""
     if e.approval and numpy_available():
-        result = mes_fast(_Approval(e, utility), ranks, start, details)
+        result = mes_fast(ApprovalIndex(e, utility), ranks, start, details)
         assert result is not None
         return result[0]
     if e.approval:
@@ -454,7 +454,7 @@ def mes_add1_naive(
 # every comparison of money is between Python ints.
 
 
-class _Approval:
+class ApprovalIndex:
     """Precomputed arrays of an approval election for repeated MES runs."""
 
     def __init__(self, e: Election, utility: str) -> None:
@@ -470,7 +470,7 @@ class _Approval:
 
 
 def mes_fast(
-    a: _Approval,
+    a: ApprovalIndex,
     ranks: Sequence[int],
     start: int,
     details: bool = False,
@@ -693,7 +693,7 @@ def mes_fast(
 
 
 def mes_add1_fast(
-    a: _Approval,
+    a: ApprovalIndex,
     ranks: Sequence[int],
     increment: int,
     details: bool = False,

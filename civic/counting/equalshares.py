@@ -89,7 +89,7 @@ def run_tool(
         everything_fits = sum(e.costs) <= e.budget
         if completion in ("add1", "add1-greedy") and not everything_fits:
             if engine.numpy_available():
-                a = engine._Approval(e, "cost")
+                a = engine.ApprovalIndex(e, "cost")
                 run, _ = engine.mes_add1_fast(
                     a, ranks, increment, base=base, stop_when_exhaustive=False
                 )

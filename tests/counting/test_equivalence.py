@@ -51,7 +51,9 @@ def test_add1_jumps_visit_the_same_outcome_as_single_steps(seed) -> None:
     e = engine.compile_election(instance, profile)
     for utility in ("cost", "cardinality"):
         slow, _ = engine.mes_add1_naive(e, _ranks(e), utility, 100)
-        fast, stats = engine.mes_add1_fast(engine._Approval(e, utility), _ranks(e), 100)
+        fast, stats = engine.mes_add1_fast(
+            engine.ApprovalIndex(e, utility), _ranks(e), 100
+        )
         assert fast.selected == slow.selected
         assert fast.start == slow.start
 
@@ -65,7 +67,7 @@ def test_add1_jumps_on_small_sample_files(samples) -> None:
         for utility in ("cost", "cardinality"):
             slow, steps = engine.mes_add1_naive(e, _ranks(e), utility, 100)
             fast, stats = engine.mes_add1_fast(
-                engine._Approval(e, utility), _ranks(e), 100
+                engine.ApprovalIndex(e, utility), _ranks(e), 100
             )
             assert (fast.selected, fast.start) == (slow.selected, slow.start)
             # The point of the jumps: far fewer MES runs than increments.
