@@ -76,6 +76,7 @@ def measure(args: list[str], timeout: float | None) -> dict:
         return {"error": f"exit status {status}", "seconds": seconds}
     return {
         "seconds": seconds,
+        "cpu": usage.ru_utime + usage.ru_stime,
         "peak_mb": usage.ru_maxrss / 1024,  # Linux: kilobytes
         "winners": json.loads(output.strip().splitlines()[-1]),
     }
@@ -104,19 +105,22 @@ def main() -> None:
     if opts.everything:
         everything = dict(CIVIC)
         everything["greedy-threshold"] = dict(rule="greedy", threshold=None)
-        print(f"{'file':<42} {'civic: parse + all rules':>26} {'peak MB':>9}")
+        print(f"{'file':<42} {'civic: parse + all rules (wall / cpu)':>38} {'MB':>6}")
         for path in files:
             kws = dict(CIVIC)
             threshold = _threshold(path)
             if threshold is not None:
                 kws["greedy-threshold"] = dict(rule="greedy", threshold=threshold)
             r = measure([CIVIC_CHILD, str(path), json.dumps(kws)], None)
-            print(f"{path.name:<42} {r['seconds']:>24.2f} s {r['peak_mb']:>9.0f}")
+            print(
+                f"{path.name:<42} {r['seconds']:>27.2f} s / {r['cpu']:.2f} s"
+                f" {r['peak_mb']:>6.0f}"
+            )
         return
 
     head = (
-        f"{'file':<40} {'variant':<22} {'civic s':>8} {'MB':>6} "
-        f"{'pabutools s':>12} {'MB':>6} {'ratio':>8}  same winners"
+        f"{'file':<40} {'variant':<22} {'civic s':>8} {'cpu':>6} {'MB':>5} "
+        f"{'pabutools s':>12} {'cpu':>7} {'MB':>6} {'ratio':>6} {'cpu':>6}  same"
     )
     print(head)
     print("-" * len(head))
@@ -133,13 +137,15 @@ def main() -> None:
                 )
             line = (
                 f"{path.name[:40]:<40} {variant:<22} {c['seconds']:>8.2f} "
-                f"{c.get('peak_mb', 0):>6.0f} "
+                f"{c['cpu']:>6.2f} {c.get('peak_mb', 0):>5.0f} "
             )
             if "winners" in p:
                 same = p["winners"] == c["winners"]
                 ratio = p["seconds"] / c["seconds"]
+                cpu_ratio = p["cpu"] / c["cpu"]
                 line += (
-                    f"{p['seconds']:>12.2f} {p['peak_mb']:>6.0f} {ratio:>7.0f}x  {same}"
+                    f"{p['seconds']:>12.2f} {p['cpu']:>7.2f} {p['peak_mb']:>6.0f}"
+                    f" {ratio:>5.0f}x {cpu_ratio:>5.0f}x  {same}"
                 )
             else:
                 why = (
@@ -151,7 +157,9 @@ def main() -> None:
                         else p.get("error", "failed")
                     )
                 )
-                line += f"{'-':>12} {'-':>6} {'-':>8}  pabutools {why}"
+                line += (
+                    f"{'-':>12} {'-':>7} {'-':>6} {'-':>6} {'-':>6}  pabutools {why}"
+                )
                 quoted = reference_timing(path.name, variant)
                 if quoted is not None:
                     line += (

@@ -129,9 +129,11 @@ def _add1_plain(
 ) -> engine.MESRun:
     """The tool's add1 step by step (no numpy): raise while the next fits."""
     run = engine.mes_once(e, ranks, "cost", base)
+    _, candidates = engine.mes_eligible(e, "cost")
     k = 0
-    while True:
+    while len(run.selected) < len(candidates):  # else more money changes nothing
         nxt = engine.mes_once(e, ranks, "cost", base + (k + 1) * increment * e.n)
         if sum(e.costs[p] for p in nxt.selected) > e.budget:
             return run
         run, k = nxt, k + 1
+    return run

@@ -200,3 +200,17 @@ def test_live_pabutools_on_a_small_sample_file(samples) -> None:
             run_pabutools(str(path), variant)
         )
     assert time.perf_counter() - start >= 0  # no timing assertions, by design
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_equalshares_variant_without_numpy_agrees(seed, monkeypatch) -> None:
+    instance, profile = random_election(seed + 3000, 8, 25)
+    options = [
+        dict(rule="equalshares", comparison=c, completion=k)
+        for c in ("satisfaction", "exclusion")
+        for k in ("add1", "add1-greedy")
+    ]
+    fast = [count(instance, profile, **kw) for kw in options]
+    monkeypatch.setattr(engine, "numpy_available", lambda: False)
+    engine._CACHE.clear()
+    assert [count(instance, profile, **kw) for kw in options] == fast
