@@ -163,8 +163,9 @@ def main() -> None:
                 quoted = reference_timing(path.name, variant)
                 if quoted is not None:
                     line += (
-                        f"; reference.json (another run, same kind of machine): "
-                        f"{quoted:.0f} s -> ratio ~{quoted / c['seconds']:.0f}x"
+                        f"; reference.json, ANOTHER run on a machine of the same"
+                        f" kind: {quoted:.0f} s -> ~{quoted / c['seconds']:.0f}x"
+                        f" (wall) / ~{quoted / c['cpu']:.0f}x (civic cpu)"
                     )
             print(line, flush=True)
 

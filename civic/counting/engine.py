@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
+from typing import Any
 
 from civic.counting.model import CountingError, Instance, Profile
 
@@ -506,8 +507,8 @@ def mes_fast(
     for p in a.candidates:
         alive[p] = True
 
-    def fresh(ids):
-        """Exact values of these ids at the current scale."""
+    def fresh(ids: Any) -> Any:
+        """Exact values (object array) of these value ids at the current scale."""
         now = len(fac) - 1
         if now:
             stale = ep[ids] != now
@@ -517,7 +518,8 @@ def mes_fast(
                 ep[sid] = now
         return vals[ids]
 
-    def summary(p: int):
+    def summary(p: int) -> tuple[Any, Any]:
+        """Distinct nonzero budget value ids of p's supporters, and how many."""
         counts = np.bincount(vid[a.supp[p]], weights=a.supp_mult[p])
         counts[0] = 0
         ids = np.flatnonzero(counts)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from civic.counting import engine
+from civic.counting.model import CountingError
 
 COMPARISONS = ("satisfaction", "exclusion", "none")
 
@@ -75,9 +76,9 @@ def run_tool(
 ) -> ToolResult:
     """The tool's computation on an approval election (money in cents)."""
     if not e.approval:
-        raise engine.CountingError("the equalshares.net variant needs approval ballots")
+        raise CountingError("the equalshares.net variant needs approval ballots")
     if comparison not in COMPARISONS:
-        raise engine.CountingError(f"unknown comparison {comparison!r}")
+        raise CountingError(f"unknown comparison {comparison!r}")
     n = e.n
     if n == 0:
         mes: list[int] = []
