@@ -47,6 +47,7 @@ def _ranks(e):
 def test_add1_jumps_visit_the_same_outcome_as_single_steps(seed) -> None:
     """The certified jumps of mes_add1_fast end where pabutools' +1 loop ends,
     with the same starting budget (so the same prices are explained)."""
+    pytest.importorskip("numpy")  # the fast engine is the one under test
     instance, profile = random_election(seed + 1000, 8 + seed % 5, 20 + 3 * seed)
     e = engine.compile_election(instance, profile)
     for utility in ("cost", "cardinality"):
@@ -59,6 +60,7 @@ def test_add1_jumps_visit_the_same_outcome_as_single_steps(seed) -> None:
 
 
 def test_add1_jumps_on_small_sample_files(samples) -> None:
+    pytest.importorskip("numpy")  # the fast engine is the one under test
     for name in (
         "Netherlands_Assen_2024.pb",
         "France_Toulouse_2022_6_-_Saint-Cyprien.pb",
@@ -76,6 +78,7 @@ def test_add1_jumps_on_small_sample_files(samples) -> None:
 
 @pytest.mark.parametrize("seed", range(15))
 def test_without_numpy_the_pure_python_engine_agrees(seed, monkeypatch) -> None:
+    pytest.importorskip("numpy")  # the fast engine is the one under test
     instance, profile = random_election(seed + 2000, 9, 30)
     fast = {v: count(instance, profile, **kw) for v, kw in CIVIC_VARIANTS.items()}
     monkeypatch.setattr(engine, "numpy_available", lambda: False)
@@ -204,6 +207,7 @@ def test_live_pabutools_on_a_small_sample_file(samples) -> None:
 
 @pytest.mark.parametrize("seed", range(8))
 def test_equalshares_variant_without_numpy_agrees(seed, monkeypatch) -> None:
+    pytest.importorskip("numpy")  # the fast engine is the one under test
     instance, profile = random_election(seed + 3000, 8, 25)
     options = [
         dict(rule="equalshares", comparison=c, completion=k)
