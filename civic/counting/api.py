@@ -175,8 +175,8 @@ def count(
     increment: int = 100,
     comparison: str = "satisfaction",
 ) -> Outcome:
-    """Count an election: rule greedy|mes, utility cost|cardinality, completion
-    none|add1|greedy|add1-greedy, optional vote threshold and tie-break chain.
+    """Count an election: rule greedy|mes|equalshares, utility cost|cardinality,
+    completion none|add1|greedy|add1-greedy, vote threshold, tie-break chain.
 
     fund_unsupported: may greedy fund a project nobody voted for? pabutools
     does (when it fits), so the `lexico` verification mode does by default;
@@ -193,14 +193,18 @@ def count(
         raise CountingError(f"unknown utility {utility!r}")
     if completion not in COMPLETIONS:
         raise CountingError(f"unknown completion {completion!r}")
+    if increment <= 0:
+        raise CountingError("the add1 increment must be positive")
     if rule == "equalshares":
+        if threshold is not None or utility != "cost":
+            raise CountingError(
+                "the equalshares.net variant uses cost utility and no threshold"
+            )
         return _equalshares(
             instance, profile, completion, comparison, tie_break, seed, increment
         )
     if rule == "greedy" and completion != "none":
         raise CountingError("completions apply to mes only")
-    if increment <= 0:
-        raise CountingError("the add1 increment must be positive")
     chain = parse_chain(tie_break)
     if fund_unsupported is None:
         fund_unsupported = chain == (LEXICO,)
@@ -223,9 +227,10 @@ def count(
     elif completion in ("add1", "add1-greedy"):
         run, increments = _add1(e, ranks, utility, increment)
     else:
-        run = engine.mes_once(e, ranks, utility, e.budget, details=False)
+        run = engine.mes_once(e, ranks, utility, e.budget, details=True)
         increments = None
-    if e.n:
+    if e.n and increments is not None:
+        # add1 searched without details: rerun once at the final budget.
         detailed = engine.mes_once(e, ranks, utility, run.start, details=True)
         if detailed.selected != run.selected:
             raise AssertionError("MES rerun at the same budget differs")  # a bug
