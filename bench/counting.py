@@ -1,0 +1,182 @@
+"""Benchmark: civic.counting vs pabutools 1.2.3, each in a fresh process.
+
+    python bench/counting.py                      # MES+add1 on the big samples
+    python bench/counting.py --variants all --pabutools-timeout 60 FILE.pb ...
+    python bench/counting.py --everything         # civic: parse + every rule
+
+Each measurement is what a user would see: a new Python process that imports
+the library, parses the file and counts. Time is wall-clock around the child;
+peak memory is the child's own ru_maxrss (os.wait4). When pabutools is skipped
+or times out, the table says so and, if ../shared/pb-samples/reference.json
+has a timing for that case, quotes it, labelled as from another run.
+Never run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SHARED = Path(os.environ.get("CIVIC_SHARED_DIR", REPO.parent / "shared"))
+SAMPLES = SHARED / "pb-samples"
+DEFAULT_FILES = [
+    "Poland_Wieliczka_2023_Green_Budget.pb",
+    "Poland_Warszawa_2026.pb",
+    "Poland_Lodz_2022.pb",
+]
+sys.path.insert(0, str(HERE))
+from pabutools_variants import CIVIC  # noqa: E402
+
+CIVIC_CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+from civic.counting import count, read_pabulib
+instance, profile = read_pabulib(sys.argv[1])
+out = {}
+for variant, kw in json.loads(sys.argv[2]).items():
+    out[variant] = sorted(count(instance, profile, **kw).winners)
+print(json.dumps(out))
+"""
+
+PABUTOOLS_CHILD = """
+import json, sys
+sys.path.insert(0, sys.argv[3])
+from pabutools_variants import run_pabutools
+print(json.dumps({v: run_pabutools(sys.argv[1], v) for v in json.loads(sys.argv[2])}))
+"""
+
+
+def measure(args: list[str], timeout: float | None) -> dict:
+    """Run a child process; wall time, its peak RSS (MB), stdout or timeout."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", *args], stdout=subprocess.PIPE, text=True, env=env
+    )
+    deadline = None if timeout is None else start + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            proc.kill()
+            os.wait4(proc.pid, 0)
+            return {"timeout": True, "seconds": time.perf_counter() - start}
+        time.sleep(0.005)
+    seconds = time.perf_counter() - start
+    output = proc.stdout.read() if proc.stdout else ""
+    if status != 0:
+        return {"error": f"exit status {status}", "seconds": seconds}
+    return {
+        "seconds": seconds,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "peak_mb": usage.ru_maxrss / 1024,  # Linux: kilobytes
+        "winners": json.loads(output.strip().splitlines()[-1]),
+    }
+
+
+def reference_timing(name: str, variant: str) -> float | None:
+    """pabutools' time for this case in reference.json (another run)."""
+    path = SAMPLES / "reference.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text()).get("_timings_s", {}).get(name, {}).get(variant)
+
+
+def main() -> None:
+    """Run the benchmark and print a table."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("files", nargs="*", help="the .pb files (default: big samples)")
+    ap.add_argument("--variants", default="mes-cost-add1", help="comma list or 'all'")
+    ap.add_argument("--pabutools-timeout", type=float, default=120.0)
+    ap.add_argument("--skip-pabutools", action="store_true")
+    ap.add_argument("--everything", action="store_true", help="civic only, all rules")
+    opts = ap.parse_args()
+    files = [Path(f) for f in opts.files] or [SAMPLES / f for f in DEFAULT_FILES]
+    variants = list(CIVIC) if opts.variants == "all" else opts.variants.split(",")
+
+    if opts.everything:
+        everything = dict(CIVIC)
+        everything["greedy-threshold"] = dict(rule="greedy", threshold=None)
+        print(f"{'file':<42} {'civic: parse + all rules (wall / cpu)':>38} {'MB':>6}")
+        for path in files:
+            kws = dict(CIVIC)
+            threshold = _threshold(path)
+            if threshold is not None:
+                kws["greedy-threshold"] = dict(rule="greedy", threshold=threshold)
+            r = measure([CIVIC_CHILD, str(path), json.dumps(kws)], None)
+            print(
+                f"{path.name:<42} {r['seconds']:>27.2f} s / {r['cpu']:.2f} s"
+                f" {r['peak_mb']:>6.0f}"
+            )
+        return
+
+    head = (
+        f"{'file':<40} {'variant':<22} {'civic s':>8} {'cpu':>6} {'MB':>5} "
+        f"{'pabutools s':>12} {'cpu':>7} {'MB':>6} {'ratio':>6} {'cpu':>6}  same"
+    )
+    print(head)
+    print("-" * len(head))
+    for path in files:
+        for variant in variants:
+            kw = {variant: CIVIC[variant]}
+            c = measure([CIVIC_CHILD, str(path), json.dumps(kw)], None)
+            if opts.skip_pabutools:
+                p = {"skipped": True}
+            else:
+                p = measure(
+                    [PABUTOOLS_CHILD, str(path), json.dumps([variant]), str(HERE)],
+                    opts.pabutools_timeout,
+                )
+            line = (
+                f"{path.name[:40]:<40} {variant:<22} {c['seconds']:>8.2f} "
+                f"{c['cpu']:>6.2f} {c.get('peak_mb', 0):>5.0f} "
+            )
+            if "winners" in p:
+                same = p["winners"] == c["winners"]
+                ratio = p["seconds"] / c["seconds"]
+                cpu_ratio = p["cpu"] / c["cpu"]
+                line += (
+                    f"{p['seconds']:>12.2f} {p['cpu']:>7.2f} {p['peak_mb']:>6.0f}"
+                    f" {ratio:>5.0f}x {cpu_ratio:>5.0f}x  {same}"
+                )
+            else:
+                why = (
+                    "skipped"
+                    if p.get("skipped")
+                    else (
+                        f"timed out after {p['seconds']:.0f} s"
+                        if p.get("timeout")
+                        else p.get("error", "failed")
+                    )
+                )
+                line += (
+                    f"{'-':>12} {'-':>7} {'-':>6} {'-':>6} {'-':>6}  pabutools {why}"
+                )
+                quoted = reference_timing(path.name, variant)
+                if quoted is not None:
+                    line += (
+                        f"; reference.json, ANOTHER run on a machine of the same"
+                        f" kind: {quoted:.0f} s -> ~{quoted / c['seconds']:.0f}x"
+                        f" (wall) / ~{quoted / c['cpu']:.0f}x (civic cpu)"
+                    )
+            print(line, flush=True)
+
+
+def _threshold(path: Path) -> int | None:
+    sys.path.insert(0, str(REPO))
+    from civic.counting import read_pabulib
+
+    instance, _ = read_pabulib(path)
+    return instance.threshold
+
+
+if __name__ == "__main__":
+    main()

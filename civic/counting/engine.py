@@ -1,0 +1,774 @@
+"""Counting rules on a compiled election: exact greedy and Method of Equal Shares."""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import gcd
+from typing import Any
+
+from civic.counting.model import CountingError, Instance, Profile
+
+Number = int | Fraction
+
+
+@dataclass
+class Election:
+    """Ballots merged into classes of identical ballots, projects by index."""
+
+    ids: list[str]
+    costs: list[int]
+    budget: int
+    n: int  # number of ballots, empty ones included (MES shares budget / n)
+    classes: list[tuple[int, ...]]  # project indices of each distinct ballot
+    mult: list[int]  # how many voters cast that ballot
+    points: list[tuple[int, ...]] | None  # None = approval (all weights 1)
+    votes: list[int]  # voters listing each project
+    score: list[int]  # votes (approval) or total points
+    supporters: list[list[int]] = field(default_factory=list)
+    # Projects ruled out before counting (below the city's vote threshold).
+    excluded: frozenset[int] = frozenset()
+
+    @property
+    def approval(self) -> bool:
+        """True when every supporter's weight for a project is 1."""
+        return self.points is None
+
+
+def ordinal_points(profile: Profile, instance: Instance) -> list[tuple[int, ...]]:
+    """Borda-like points of ordinal ballots: L for the first choice, L-1 next…,
+    with L = META max_length, else the number of projects (Kraków's 3/2/1)."""
+    md = instance.meta_dict
+    top = int(md["max_length"]) if md.get("max_length") else len(instance.projects)
+    return [tuple(top - i for i in range(len(b.projects))) for b in profile.ballots]
+
+
+_CACHE: list[tuple[Instance, Profile, Election]] = []
+
+
+def compile_election(instance: Instance, profile: Profile) -> Election:
+    """Merge identical ballots and index projects (no outcome decided here);
+    the last few results are kept, as a count often tries several rules."""
+    for inst, prof, election in _CACHE:
+        if inst is instance and prof is profile:
+            return election
+    election = _compile(instance, profile)
+    _CACHE.insert(0, (instance, profile, election))
+    del _CACHE[4:]
+    return election
+
+
+def _compile(instance: Instance, profile: Profile) -> Election:
+    if instance.vote_type != profile.vote_type:
+        raise CountingError("instance and profile have different vote types")
+    index = {p.id: i for i, p in enumerate(instance.projects)}
+    m = len(index)
+    votes = [0] * m
+    score = [0] * m
+    if profile.vote_type == "approval":
+        raw = Counter([b.projects for b in profile.ballots])  # C speed
+        counter: Counter = Counter()
+        for names, k in raw.items():
+            try:
+                key = tuple(sorted([index[x] for x in names]))
+            except KeyError as exc:
+                raise CountingError(
+                    f"a ballot names unknown project {exc.args[0]}"
+                ) from None
+            counter[key] += k
+        classes = list(counter)
+        mult = list(counter.values())
+        for cls, k in zip(classes, mult):
+            for p in cls:
+                votes[p] += k
+        score = list(votes)
+        points = None
+    else:
+        if profile.vote_type == "ordinal":
+            all_points = ordinal_points(profile, instance)
+        else:
+            all_points = [b.points or () for b in profile.ballots]
+        counter = Counter()
+        for b, pts in zip(profile.ballots, all_points):
+            try:
+                pairs = tuple(
+                    sorted((index[x], w) for x, w in zip(b.projects, pts) if w > 0)
+                )
+            except KeyError as exc:
+                raise CountingError(
+                    f"a ballot names unknown project {exc.args[0]}"
+                ) from None
+            if any(w < 0 for w in pts):
+                raise CountingError("negative points cannot be counted")
+            for x in b.projects:
+                votes[index[x]] += 1
+            counter[pairs] += 1
+        classes = [tuple(p for p, _ in key) for key in counter]
+        points = [tuple(w for _, w in key) for key in counter]
+        mult = list(counter.values())
+        for cls, pts, k in zip(classes, points, mult):
+            for p, w in zip(cls, pts):
+                score[p] += w * k
+    supporters: list[list[int]] = [[] for _ in range(m)]
+    for c, cls in enumerate(classes):
+        for p in cls:
+            supporters[p].append(c)
+    return Election(
+        ids=[p.id for p in instance.projects],
+        costs=[p.cost for p in instance.projects],
+        budget=instance.budget,
+        n=len(profile.ballots),
+        classes=classes,
+        mult=mult,
+        points=points,
+        votes=votes,
+        score=score,
+        supporters=supporters,
+    )
+
+
+# --------------------------------------------------------------------------- greedy
+
+
+@dataclass
+class GreedyResult:
+    """Projects funded in order, and why each other project was not."""
+
+    selected: list[int]
+    reasons: dict[int, tuple[str, int]]  # project -> (reason, money left then)
+
+
+def greedy(
+    e: Election,
+    ranks: Sequence[int],
+    utility: str = "cost",
+    threshold: int | None = None,
+    fund_unsupported: bool = True,
+    initial: Sequence[int] = (),
+) -> GreedyResult:
+    """pabutools' greedy_utilitarian_welfare, plus a threshold and a choice
+    about projects nobody supports."""
+    chosen = set(initial)
+    left = e.budget - sum(e.costs[p] for p in initial)
+
+    def key(p: int) -> tuple:
+        s, c = e.score[p], e.costs[p]
+        if s > 0 and c == 0:
+            return (0, 0, ranks[p])  # infinite satisfaction per euro: first
+        density: Number = s if utility == "cost" else Fraction(s, c) if s else 0
+        return (1, -density, ranks[p])
+
+    reasons: dict[int, tuple[str, int]] = {}
+    selected: list[int] = []
+    for p in sorted((p for p in range(len(e.ids)) if p not in chosen), key=key):
+        if threshold is not None and e.score[p] < threshold:
+            reasons[p] = ("below_threshold", left)
+        elif e.score[p] == 0 and not fund_unsupported:
+            reasons[p] = ("no_supporters", left)
+        elif e.costs[p] <= left:
+            selected.append(p)
+            left -= e.costs[p]
+        else:
+            reasons[p] = ("did_not_fit", left)
+    return GreedyResult(selected=selected, reasons=reasons)
+
+
+# ------------------------------------------------------------------------------ MES
+#
+# Money inside MES is scaled by n (the number of ballots): a voter's starting
+# budget budget/n + k becomes the integer budget + k*n, a cost c becomes c*n,
+# and every price is an exact int or Fraction. Comparisons are exact.
+
+
+@dataclass
+class MESRun:
+    """One run of MES at a given starting budget per voter."""
+
+    selected: list[int]
+    start: int  # scaled starting budget of every voter
+    # Filled when details are asked for: project -> rho (price per unit of
+    # satisfaction, scaled), and the payment groups [(paid each, voters)].
+    rho: dict[int, Fraction] = field(default_factory=dict)
+    payments: dict[int, list[tuple[Number, int]]] = field(default_factory=dict)
+    # Unfunded eligible project -> money its supporters still had at the end.
+    left_with_supporters: dict[int, Number] = field(default_factory=dict)
+
+
+def mes_eligible(e: Election, utility: str) -> tuple[list[int], list[int]]:
+    """Zero-cost supported projects (funded first) and MES candidates.
+
+    As in pabutools, a project enters MES only if its supporters' total
+    satisfaction is positive: with cost utility a free project brings
+    satisfaction 0, so MES never funds it (a greedy completion can)."""
+    eligible = [p for p in range(len(e.ids)) if e.votes[p] > 0 and p not in e.excluded]
+    free = [p for p in eligible if e.costs[p] == 0 and utility != "cost"]
+    candidates = [p for p in eligible if e.costs[p] > 0]
+    return free, candidates
+
+
+def _frac(num: Number, den: int) -> Number:
+    if isinstance(num, int) and num % den == 0:
+        return num // den
+    return Fraction(num, den)
+
+
+def mes_approval(
+    e: Election, ranks: Sequence[int], utility: str, start: int, details: bool = False
+) -> MESRun:
+    """MES for approval ballots, exact: supporters of a project are kept as a
+    histogram of distinct remaining budgets, which stays small."""
+    n = e.n
+    free, candidates = mes_eligible(e, utility)
+    free.sort(key=ranks.__getitem__)
+    unit = [e.costs[p] if utility == "cost" else 1 for p in range(len(e.ids))]
+    need = [c * n for c in e.costs]
+    # Distinct budget values are interned: classes and histograms hold ids.
+    values: list[Number] = [0, start]
+    floats: list[float] = [0.0, float(start)]
+    vid = [1] * len(e.classes)
+    hist: list[dict[int, int]] = [{} for _ in e.ids]
+    for p in candidates:
+        hist[p] = {1: e.votes[p]}
+    run = MESRun(selected=list(free), start=start)
+
+    def price(p: int) -> Number | None:
+        """Payment of each non-exhausted supporter, or None if unaffordable."""
+        h = hist[p]
+        order = sorted(h, key=floats.__getitem__)
+        fl = [floats[v] for v in order]
+        if len(set(fl)) != len(fl):  # float order is exact except on float ties
+            order.sort(key=values.__getitem__)
+        rest = need[p]
+        rich = sum(h.values())
+        for v in order:
+            value = values[v]
+            if rest <= value * rich:
+                return _frac(rest, rich)
+            w = h[v]
+            rest -= value * w
+            rich -= w
+        return None
+
+    heap = []
+    for p in candidates:
+        pi = price(p)
+        if pi is not None:
+            heap.append((Fraction(pi) / unit[p], ranks[p], p))
+    heapq.heapify(heap)
+    while heap:
+        _, r, p = heapq.heappop(heap)
+        pi = price(p)
+        if pi is None:
+            continue  # budgets only shrink: it will never be affordable again
+        rho = Fraction(pi) / unit[p]
+        if heap and (rho, r) > heap[0][:2]:
+            heapq.heappush(heap, (rho, r, p))
+            continue
+        # p has the smallest price per unit of satisfaction, ties by rank.
+        run.selected.append(p)
+        h = hist[p]
+        if details:
+            run.rho[p] = rho
+            full = sum(w for v, w in h.items() if values[v] >= pi)
+            partial = [(values[v], w) for v, w in h.items() if values[v] < pi]
+            run.payments[p] = [
+                (Fraction(pi) / n, full),
+                (
+                    Fraction(sum(v * w for v, w in partial)) / n,
+                    sum(w for _, w in partial),
+                ),
+            ]
+        remap: dict[int, int] = {}
+        for v in h:
+            left = values[v] - pi
+            if left <= 0:
+                remap[v] = 0
+            else:
+                remap[v] = len(values)
+                values.append(left)
+                floats.append(float(left))
+        hist[p] = {}
+        for c in e.supporters[p]:
+            old = vid[c]
+            if not old:
+                continue
+            new = remap[old]
+            vid[c] = new
+            k = e.mult[c]
+            for q in e.classes[c]:
+                hq = hist[q]
+                if not hq:
+                    continue
+                count = hq[old] - k
+                if count:
+                    hq[old] = count
+                else:
+                    del hq[old]
+                if new:
+                    hq[new] = hq.get(new, 0) + k
+    if details:
+        chosen = set(run.selected)
+        for p in candidates:
+            if p not in chosen:
+                run.left_with_supporters[p] = sum(
+                    values[vid[c]] * e.mult[c] for c in e.supporters[p]
+                )
+    return run
+
+
+def mes_weighted(
+    e: Election, ranks: Sequence[int], utility: str, start: int, details: bool = False
+) -> MESRun:
+    """MES for ballots with points (cumulative, scoring, ordinal), exact and
+    straightforward: each supporter's satisfaction is points x unit."""
+    assert e.points is not None
+    n = e.n
+    free, candidates = mes_eligible(e, utility)
+    free.sort(key=ranks.__getitem__)
+    unit = [e.costs[p] if utility == "cost" else 1 for p in range(len(e.ids))]
+    budget: list[Number] = [start] * len(e.classes)
+    weight = [dict(zip(cls, pts)) for cls, pts in zip(e.classes, e.points)]
+    run = MESRun(selected=list(free), start=start)
+
+    def afford(p: int) -> Fraction | None:
+        sup = [c for c in e.supporters[p]]
+        total = sum(budget[c] * e.mult[c] for c in sup)
+        if total < e.costs[p] * n:
+            return None
+        sat = {c: weight[c][p] * unit[p] for c in sup}
+        sup.sort(key=lambda c: Fraction(budget[c]) / sat[c])
+        rest: Number = e.costs[p] * n
+        denom = sum(sat[c] * e.mult[c] for c in sup)
+        for c in sup:
+            rho = Fraction(rest) / denom
+            if rho * sat[c] <= budget[c]:
+                return rho
+            rest -= budget[c] * e.mult[c]
+            denom -= sat[c] * e.mult[c]
+        return None
+
+    heap = []
+    for p in candidates:
+        rho = afford(p)
+        if rho is not None:
+            heap.append((rho, ranks[p], p))
+    heapq.heapify(heap)
+    while heap:
+        _, r, p = heapq.heappop(heap)
+        rho = afford(p)
+        if rho is None:
+            continue
+        if heap and (rho, r) > heap[0][:2]:
+            heapq.heappush(heap, (rho, r, p))
+            continue
+        run.selected.append(p)
+        full, partial, partial_paid = 0, 0, Fraction(0)
+        for c in e.supporters[p]:
+            share = rho * weight[c][p] * unit[p]
+            if budget[c] >= share:
+                full += e.mult[c]
+                budget[c] -= share
+            else:
+                partial += e.mult[c]
+                partial_paid += budget[c] * e.mult[c]
+                budget[c] = 0
+        if details:
+            # With points the full share differs by voter: report it per point.
+            run.rho[p] = rho
+            run.payments[p] = [
+                (rho * unit[p] / n, full),
+                (partial_paid / n, partial),
+            ]
+    if details:
+        chosen = set(run.selected)
+        for p in candidates:
+            if p not in chosen:
+                run.left_with_supporters[p] = sum(
+                    budget[c] * e.mult[c] for c in e.supporters[p]
+                )
+    return run
+
+
+def numpy_available() -> bool:
+    """True when numpy can be imported (the fast approval MES needs it)."""
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def mes_once(
+    e: Election, ranks: Sequence[int], utility: str, start: int, details: bool = False
+) -> MESRun:
+    """One run of MES, whichever ballot kind, the fastest way available."""
+    if e.approval and numpy_available():
+        result = mes_fast(ApprovalIndex(e, utility), ranks, start, details)
+        assert result is not None
+        return result[0]
+    if e.approval:
+        return mes_approval(e, ranks, utility, start, details)
+    return mes_weighted(e, ranks, utility, start, details)
+
+
+def is_exhaustive(
+    e: Election, selected: Sequence[int], candidates: Sequence[int]
+) -> bool:
+    """No MES candidate left out could still be paid for (pabutools' test)."""
+    left = e.budget - sum(e.costs[p] for p in selected)
+    chosen = set(selected)
+    return all(p in chosen or e.costs[p] > left for p in candidates)
+
+
+def mes_add1_naive(
+    e: Election, ranks: Sequence[int], utility: str, increment: int
+) -> tuple[MESRun, int]:
+    """pabutools' add1 loop step by step (reference for the fast one)."""
+    _, candidates = mes_eligible(e, utility)
+    if e.n == 0:
+        return MESRun(selected=[], start=0), 0
+    k = 0
+    previous = mes_once(e, ranks, utility, e.budget)
+    steps = 1
+    run = previous
+    while True:
+        if sum(e.costs[p] for p in run.selected) > e.budget:
+            return previous, steps
+        if is_exhaustive(e, run.selected, candidates):
+            return run, steps
+        previous = run
+        k += 1
+        run = mes_once(e, ranks, utility, e.budget + k * increment * e.n)
+        steps += 1
+
+
+# --------------------------------------------------------------- fast approval MES
+#
+# The same rule as mes_approval, organised for speed: remaining budgets are
+# integers over one common denominator `scale` (raised whenever a price needs
+# it), each class of identical ballots holds the id of its current budget
+# value in a numpy array, and a project's supporters are summarised by one
+# np.bincount. numpy only counts voters (exact in int64/float64 below 2^53);
+# every comparison of money is between Python ints.
+
+
+class ApprovalIndex:
+    """Precomputed arrays of an approval election for repeated MES runs."""
+
+    def __init__(self, e: Election, utility: str) -> None:
+        import numpy as np
+
+        self.np = np
+        self.e = e
+        self.mult = np.asarray(e.mult, dtype=np.float64)
+        self.supp = [np.asarray(s, dtype=np.int64) for s in e.supporters]
+        self.supp_mult = [self.mult[s] for s in self.supp]
+        self.unit = [e.costs[p] if utility == "cost" else 1 for p in range(len(e.ids))]
+        self.free, self.candidates = mes_eligible(e, utility)
+
+
+def mes_fast(
+    a: ApprovalIndex,
+    ranks: Sequence[int],
+    start: int,
+    details: bool = False,
+    follow: Sequence[int] | None = None,
+    keys: Sequence[tuple[float, Fraction, int]] | None = None,
+) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
+    """One MES run at scaled starting budget `start`.
+
+    With `follow`/`keys` it is instead a certificate run: it funds the projects
+    of `follow` in that order and returns None as soon as some other project
+    could compete with the recorded winning key (rho, rank) of a round, or
+    could still be afforded at the end."""
+    np = a.np
+    e = a.e
+    n = e.n
+    unit = a.unit
+    # vals[i] / scale is a remaining budget (cents * n), exactly; fv[i] is a
+    # float near it, used only to guess an order that is then checked exactly.
+    vals = np.array([0, start], dtype=object)
+    # Raising the common denominator would rescale every value each round
+    # (16,000 distinct budgets on Warszawa 2026); values are brought to the
+    # current scale only when read: ep[i] is the epoch value i is written in,
+    # fac[e] the factor from epoch e to now.
+    ep = np.zeros(2, dtype=np.int64)
+    fac = np.array([1], dtype=object)
+    fv = np.array([0.0, float(start)])
+    scale = 1
+    vid = np.ones(len(e.classes), dtype=np.int64)
+    free = sorted(a.free, key=ranks.__getitem__)
+    run = MESRun(selected=list(free), start=start)
+    won: list[tuple[float, Fraction, int]] = []
+    alive = [False] * len(e.ids)
+    for p in a.candidates:
+        alive[p] = True
+
+    def fresh(ids: Any) -> Any:
+        """Exact values (object array) of these value ids at the current scale."""
+        now = len(fac) - 1
+        if now:
+            stale = ep[ids] != now
+            if stale.any():
+                sid = ids[stale]
+                vals[sid] = vals[sid] * fac[ep[sid]]
+                ep[sid] = now
+        return vals[ids]
+
+    def summary(p: int) -> tuple[Any, Any]:
+        """Distinct nonzero budget value ids of p's supporters, and how many."""
+        counts = np.bincount(vid[a.supp[p]], weights=a.supp_mult[p])
+        counts[0] = 0
+        ids = np.flatnonzero(counts)
+        return ids, counts[ids].astype(np.int64)
+
+    def price(p: int) -> tuple[int, int] | None:
+        """(rest, rich): each supporter pays min(budget, rest / rich)."""
+        ids, ws = summary(p)
+        if len(ids) == 0:
+            return None
+        if len(ids) < 128:  # small: a plain exact loop beats numpy's overhead
+            wl = ws.tolist()
+            pairs = sorted(zip(fresh(ids).tolist(), wl))
+            rest, rich = e.costs[p] * n * scale, sum(wl)
+            for value, w in pairs:
+                if rest <= value * rich:
+                    return rest, rich
+                rest -= value * w
+                rich -= w
+            return None
+        order = np.argsort(fv[ids], kind="stable")
+        ids = ids[order]
+        ws = ws[order]
+        v = fresh(ids)
+        need = e.costs[p] * n * scale
+        total = int((v * ws).sum())
+        if total < need:
+            return None
+        # Float guess of the first supporter able to pay the full share...
+        f = fv[ids]
+        wf = ws.astype(np.float64)
+        paid_before = np.concatenate(([0.0], np.cumsum(f * wf)[:-1]))
+        rich_from = wf.sum() - np.concatenate(([0.0], np.cumsum(wf)[:-1]))
+        j = int(np.argmax(e.costs[p] * n - paid_before <= f * rich_from))
+        # ...checked exactly: poor ones have at most the price, rich ones at least.
+        wl = ws.tolist()
+        rest = need - int((v[:j] * ws[:j]).sum()) if j else need
+        rich = sum(wl[j:])
+        if (
+            rich > 0
+            and (j == 0 or max(v[:j]) * rich <= rest)
+            and min(v[j:]) * rich >= rest
+        ):
+            return rest, rich
+        pairs = sorted(zip(v.tolist(), wl))  # exact fallback (float near-ties)
+        rest, rich = need, sum(wl)
+        for value, w in pairs:
+            if rest <= value * rich:
+                return rest, rich
+            rest -= value * w
+            rich -= w
+        return None
+
+    def key(p: int, pr: tuple[int, int]) -> tuple[float, Fraction]:
+        # The float is correctly rounded, hence ordered like the exact value:
+        # it settles most comparisons, the Fraction settles float ties.
+        k = Fraction(pr[0], pr[1] * unit[p] * scale)
+        return float(k), k
+
+    heap = []
+    for p in a.candidates:
+        # Everyone starts with `start`: all supporters pay an equal share.
+        votes = e.votes[p]
+        if start * votes < e.costs[p] * n:
+            alive[p] = False
+        else:
+            heap.append((*key(p, (e.costs[p] * n, votes)), ranks[p], p))
+    heapq.heapify(heap)
+    step = 0
+    while True:
+        if follow is None:
+            chosen = -1
+            while heap:
+                _, _, r, p = heapq.heappop(heap)
+                pr = price(p)
+                if pr is None:
+                    alive[p] = False
+                    continue
+                k = key(p, pr)
+                if heap and (*k, r) > heap[0][:3]:
+                    heapq.heappush(heap, (*k, r, p))
+                    continue
+                chosen = p
+                won.append((*k, r))
+                break
+            if chosen < 0:
+                break
+        else:
+            if step == len(follow):
+                # The recorded run ended here: nothing may be affordable now.
+                for _, _, _, p in heap:
+                    if alive[p] and price(p) is not None:
+                        return None
+                break
+            chosen = follow[step]
+            bound = keys[step]
+            held = []
+            while heap and heap[0][:3] <= bound:
+                item = heapq.heappop(heap)
+                p = item[3]
+                if p == chosen or not alive[p]:
+                    continue
+                pr = price(p)
+                if pr is None:
+                    alive[p] = False
+                    continue
+                k = key(p, pr)
+                if (*k, ranks[p]) <= bound:
+                    return None
+                held.append((*k, ranks[p], p))
+            for item in held:
+                heapq.heappush(heap, item)
+            pr = price(chosen)
+            assert pr is not None  # budgets only grew: still affordable
+        step += 1
+        p = chosen
+        alive[p] = False
+        run.selected.append(p)
+        rest, rich = pr
+        g = gcd(rest, rich)
+        factor = rich // g
+        if factor > 1:
+            scale *= factor
+            if len(vals) < 4096:  # few values: rescale them all now, cheaper
+                vals = vals * (fac * factor)[ep] if len(fac) > 1 else vals * factor
+                ep = np.zeros(len(vals), dtype=np.int64)
+                fac = np.array([1], dtype=object)
+            else:
+                fac = np.append(fac * factor, 1)
+        pi = rest // g  # an integer in the new scale
+        ids, ws = summary(p)
+        old = fresh(ids)
+        if details:
+            run.rho[p] = Fraction(pi, unit[p] * scale)
+            full = old >= pi
+            partial = int((old[~full] * ws[~full]).sum())
+            run.payments[p] = [
+                (Fraction(pi, scale * n), int(ws[full].sum())),
+                (Fraction(partial, scale * n), int(ws[~full].sum())),
+            ]
+        left = old - pi
+        keep = left > 0
+        remap = np.arange(len(vals), dtype=np.int64)
+        remap[ids[~keep]] = 0
+        kept = ids[keep]
+        remap[kept] = np.arange(len(vals), len(vals) + len(kept), dtype=np.int64)
+        vals = np.concatenate((vals, left[keep]))
+        ep = np.concatenate((ep, np.full(len(kept), len(fac) - 1, dtype=np.int64)))
+        fv = np.concatenate((fv, fv[kept] - float(Fraction(pi, scale))))
+        sp = a.supp[p]
+        vid[sp] = remap[vid[sp]]
+        if len(vals) > 256:
+            # Forget values no class holds any more (keeps rescaling cheap).
+            used = np.bincount(vid, minlength=len(vals))
+            used[0] = 1
+            live = np.flatnonzero(used)
+            if 2 * len(live) < len(vals):
+                compact = np.zeros(len(vals), dtype=np.int64)
+                compact[live] = np.arange(len(live), dtype=np.int64)
+                vid = compact[vid]
+                vals = vals[live]
+                ep = ep[live]
+                fv = fv[live]
+    if follow is None and details:
+        chosen_set = set(run.selected)
+        for p in a.candidates:
+            if p not in chosen_set:
+                ids, ws = summary(p)
+                run.left_with_supporters[p] = Fraction(
+                    int((fresh(ids) * ws).sum()), scale
+                )
+    return run, won
+
+
+def mes_add1_fast(
+    a: ApprovalIndex,
+    ranks: Sequence[int],
+    increment: int,
+    details: bool = False,
+    base: int | None = None,
+    exhaustive_over: Sequence[int] | None = None,
+    stop_when_exhaustive: bool = True,
+) -> tuple[MESRun, dict[str, int]]:
+    """pabutools' add1 completion, skipping increments that cannot change the
+    outcome.
+
+    Along a fixed sequence of funded projects every remaining budget, hence
+    every price, is monotone in the starting budget (a price never rises when
+    supporters have more money; what a supporter keeps, max(0, b - price),
+    never falls). So if, at start+D, every project the run at `start` passed
+    over in a round is still strictly worse (or tied and later in the
+    tie-break) than that round's winner was at `start`, and nothing is left
+    affordable at the end, then every start between gives the same run: the
+    certificate run in mes_fast checks exactly that, with exact arithmetic.
+    The jump length doubles after each success and halves after a failure.
+    """
+    e = a.e
+    stats = {"runs": 1, "certificates": 0, "increments": 0}
+    if e.n == 0:
+        return MESRun(selected=[], start=0), stats
+    step_money = increment * e.n
+    # pabutools starts from budget/n per voter and tests exhaustiveness on the
+    # MES candidates; equalshares.net may start from a whole amount per voter
+    # and test it on every project.
+    base = e.budget if base is None else base
+    over = a.candidates if exhaustive_over is None else exhaustive_over
+    k = 0
+    run, won = mes_fast(a, ranks, base)
+    previous = run
+    jump = 2
+    odds = 0.5
+    while True:
+        if sum(e.costs[p] for p in run.selected) > e.budget:
+            # pabutools returns the outcome of the increment just before; the
+            # certificates proved it is `previous`'s, but at that budget.
+            k -= 1
+            run = MESRun(selected=previous.selected, start=base + k * step_money)
+            break
+        if stop_when_exhaustive and is_exhaustive(e, run.selected, over):
+            break
+        if not stop_when_exhaustive and len(run.selected) == len(a.free) + len(
+            a.candidates
+        ):
+            break  # everything MES can fund is funded: more money changes nothing
+        follow = run.selected[len(a.free) :]
+        same = 0
+        # A certificate run costs as much as simply running the next
+        # increment: try one only when its expected gain (chance of success,
+        # estimated from the last attempts, times the jump) exceeds that.
+        # Small files jump hundreds of increments at once; on big city-wide
+        # files the funded sequence changes at almost every increment and
+        # certificates mostly fail.
+        if odds * jump >= 1:
+            stats["certificates"] += 1
+            start = base + (k + jump) * step_money
+            if mes_fast(a, ranks, start, follow=follow, keys=won) is not None:
+                same = jump
+                jump *= 2
+                odds = 0.75 * odds + 0.25
+            else:
+                jump = max(2, jump // 4)
+                odds = 0.75 * odds
+        else:
+            odds = min(1.0, odds * 1.04)  # slowly regain confidence
+        previous = run
+        k += same + 1
+        run, won = mes_fast(a, ranks, base + k * step_money)
+        stats["runs"] += 1
+    stats["increments"] = k
+    if details:
+        run, _ = mes_fast(a, ranks, run.start, details=True)
+    return run, stats
