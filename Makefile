@@ -38,10 +38,11 @@ run: catalogs demo
 test: $(VENV)/.dev catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## make test-pg: the unit/integration suite against PostgreSQL (DATABASE_URL must be set).
+## make test-pg: the unit/integration suite against PostgreSQL (DATABASE_URL must be set);
+## civic/counting touches no database, so its tests run once, in make test.
 test-pg: $(VENV)/.dev catalogs
 	@test -n "$$DATABASE_URL" || { echo "DATABASE_URL is not set"; exit 2; }
-	$(BIN)/python -m pytest -m "not browser and not fuzz" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not browser and not fuzz" --ignore=tests/counting $(PYTEST_ARGS)
 
 test-browser: $(VENV)/.dev catalogs
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
