@@ -197,3 +197,17 @@ def test_session_is_renewed_at_login(client, app):
     login(client, "ines@example.org")
     with client.session_transaction() as sess:
         assert "planted" not in sess
+
+
+def test_reset_link_expires_after_an_hour(client, app, monkeypatch):
+    import itsdangerous.timed as timed
+
+    with app.app_context():
+        make_user("ines@example.org")
+    post_form(client, "/compte/mot-de-passe-oublie", {"email": "ines@example.org"})
+    with app.app_context():
+        link = _link(outbox("ines@example.org")[-1].body)
+    real_time = timed.time.time
+    monkeypatch.setattr(timed.time, "time", lambda: real_time() + 3601)
+    resp = client.get(link)
+    assert resp.status_code == 400 and "expiré" in resp.get_data(as_text=True)
