@@ -15,6 +15,7 @@ from civic.territory.models import Commune, Quartier
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 500
+MAX_OFFSET = 2**31 - 1
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -35,8 +36,10 @@ def _paging() -> tuple[int, int] | Response:
         offset = int(request.args.get("offset", 0))
     except ValueError:
         return _error(400, "limit and offset must be integers")
-    if not (1 <= limit <= MAX_LIMIT) or offset < 0:
-        return _error(400, f"limit must be between 1 and {MAX_LIMIT}, offset >= 0")
+    # Offsets beyond the database's integer range overflow SQLite: refuse them (400).
+    if not (1 <= limit <= MAX_LIMIT) or not (0 <= offset <= MAX_OFFSET):
+        return _error(400, f"limit must be between 1 and {MAX_LIMIT}, "
+                           f"offset between 0 and {MAX_OFFSET}")
     return limit, offset
 
 
@@ -105,6 +108,40 @@ def quartier(code: str):
     if q is None:
         return _error(404, "no quartier with this code")
     return _json(quartier_json(q))
+
+
+@bp.route("/bienveilleurs/statistics")
+@public
+def bienveilleurs_statistics():
+    """Bienveilleurs network statistics per quartier for a year; counts under 5 are null."""
+    from datetime import date
+
+    from civic.bienveilleurs.services import SUPPRESSION_THRESHOLD, network_statistics
+
+    try:
+        year = int(request.args.get("year", date.today().year))
+    except ValueError:
+        return _error(400, "year must be an integer")
+    if not (2000 <= year <= 2100):
+        return _error(400, "year must be between 2000 and 2100")
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    stats = network_statistics(start, end)
+
+    def table(rows: dict, code: str) -> dict[str, int | None]:
+        return {k: c.value for k, c in rows[code].items()}
+
+    return _json({
+        "year": year,
+        "suppression_threshold": SUPPRESSION_THRESHOLD,
+        "quartiers": [{
+            "code": q.code, "name": q.name,
+            "referrals_by_need": table(stats.by_need, q.code),
+            "referrals_by_outcome": table(stats.by_outcome, q.code),
+            "median_days_to_contact": stats.median_days_to_contact[q.code],
+            "network_by_type": table(stats.network, q.code),
+            "conciergerie_by_barrier": table(stats.conciergerie, q.code),
+        } for q in stats.quartiers],
+    })
 
 
 @bp.errorhandler(404)
