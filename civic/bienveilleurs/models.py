@@ -139,7 +139,7 @@ class JobRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
-    opener: Mapped[str] = mapped_column(String(20))
+    opener: Mapped[str] = mapped_column(String(30))
     opener_interlocutor_id: Mapped[int | None] = mapped_column(ForeignKey("interlocutor.id"))
     quartier_id: Mapped[int] = mapped_column(ForeignKey("quartier.id"), index=True)
     barrier: Mapped[str] = mapped_column(String(20), index=True)

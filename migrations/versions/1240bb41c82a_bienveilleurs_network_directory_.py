@@ -65,7 +65,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=True),
-    sa.Column('opener', sa.String(length=20), nullable=False),
+    sa.Column('opener', sa.String(length=30), nullable=False),
     sa.Column('opener_interlocutor_id', sa.Integer(), nullable=True),
     sa.Column('quartier_id', sa.Integer(), nullable=False),
     sa.Column('barrier', sa.String(length=20), nullable=False),

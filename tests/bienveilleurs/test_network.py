@@ -120,3 +120,23 @@ def test_coverage_shows_gaps(app, net, client):
         gaps = {(q.id, n) for q, n in cov.gaps}
         assert (net.q, "housing") in gaps and (net.q, "isolation") not in gaps
         assert (net.other_q, "isolation") in gaps
+
+
+def test_every_code_fits_its_column():
+    """SQLite ignores VARCHAR lengths; PostgreSQL refuses a code longer than its column."""
+    from civic.bienveilleurs import models as m
+    from civic.bienveilleurs import states as s
+
+    pairs = [(m.NetworkMember.member_type, s.MEMBER_TYPES),
+             (m.NetworkMember.status, s.MEMBER_STATUSES),
+             (m.Interlocutor.kind, s.INTERLOCUTOR_KINDS),
+             (m.Referral.origin, s.ORIGINS), (m.Referral.need, s.NEEDS),
+             (m.Referral.urgency, s.URGENCIES), (m.Referral.consent, s.CONSENTS),
+             (m.Referral.status, s.REFERRAL_STATUSES),
+             (m.Referral.outcome, s.REFERRAL_OUTCOMES),
+             (m.JobRequest.opener, s.OPENERS), (m.JobRequest.barrier, s.BARRIERS),
+             (m.JobRequest.position_kind, s.POSITION_KINDS),
+             (m.JobRequest.status, s.JOB_STATUSES), (m.JobRequest.outcome, s.JOB_OUTCOMES),
+             (m.JobOffer.answer, s.OFFER_ANSWERS), (m.AccessLogEntry.action, s.ACCESS_ACTIONS)]
+    for column, codes in pairs:
+        assert max(map(len, codes)) <= column.type.length, column
