@@ -94,6 +94,18 @@ def _text(value: str | None, limit: int) -> str:
     return (value or "").strip()[:limit]
 
 
+def _lock(row: Any) -> None:
+    """Reload a row under a write lock (SELECT … FOR UPDATE on PostgreSQL), so that two
+    concurrent decisions on it are serialised."""
+    db.session.refresh(row, with_for_update=True)
+
+
+def _still_coordinator(user: User | None) -> bool:
+    """A coordinator who left (role withdrawn, account deleted) no longer blocks a
+    referral: another coordinator may take it over."""
+    return user is not None and user.deleted_at is None and user.has_role("coordinator")
+
+
 def coordinators() -> list[User]:
     """Active accounts holding the coordinator role."""
     return list(db.session.execute(
@@ -395,7 +407,9 @@ def take_referral(coordinator: User, referral: Referral) -> None:
     """A coordinator takes charge of an unassigned referral (and only then sees it)."""
     if not coordinator.has_role("coordinator"):
         raise _refuse("referral", referral.id, coordinator, "take")
-    if referral.coordinator_id not in (None, coordinator.id):
+    _lock(referral)
+    if referral.coordinator_id not in (None, coordinator.id) and _still_coordinator(
+            referral.coordinator):
         raise BienveilleursError(_("Another coordinator already follows this referral."))
     referral.coordinator_id = coordinator.id
     log_access("referral", referral.id, coordinator, "assigned")
@@ -624,7 +638,8 @@ def take_job_request(coordinator: User, jr: JobRequest) -> None:
     """A coordinator follows a request (and only then sees who the person is)."""
     if not coordinator.has_role("coordinator"):
         raise _refuse("job", jr.id, coordinator, "take")
-    if jr.coordinator_id not in (None, coordinator.id):
+    _lock(jr)
+    if jr.coordinator_id not in (None, coordinator.id) and _still_coordinator(jr.coordinator):
         raise BienveilleursError(_("Another coordinator already follows this request."))
     jr.coordinator_id = coordinator.id
     log_access("job", jr.id, coordinator, "assigned")
@@ -695,6 +710,8 @@ def answer_offer(user: User, offer: JobOffer, accept: bool) -> None:
     jr = offer.request
     if not user.has_role("interlocutor", offer.interlocutor_id):
         raise _refuse("job", jr.id, user, "answer")
+    _lock(jr)  # two professionals accepting at once: the second sees it taken
+    db.session.refresh(offer)
     if offer.answer != "pending" or jr.status != "proposee":
         raise BienveilleursError(_("This offer has already been answered or withdrawn."))
     now = utcnow()

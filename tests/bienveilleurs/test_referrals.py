@@ -301,3 +301,18 @@ def test_purge_erases_personal_fields_keeps_counts_and_is_idempotent(app, net, r
         # is still counted (the statistic exists, it is suppressed, not lost).
         assert stats.by_need[code]["total"].value is None
     assert AccessLogEntry  # the log itself is kept
+
+
+def test_a_referral_whose_coordinator_left_can_be_taken_over(app, net):
+    rid = _referral(app, net)
+    _advance(app, net, rid, ("take", "coordinator", {}))
+    with app.test_request_context():
+        from civic.accounts.services import revoke_role
+
+        gone = _user("coordinator", net)
+        revoke_role(_user("coordinator2", net),
+                    next(g for g in gone.grants if g.role == "coordinator"))
+        r = db.session.get(Referral, rid)
+        services.take_referral(_user("coordinator2", net), r)
+        db.session.commit()
+        assert r.coordinator_id == net.ids["coordinator2"]
