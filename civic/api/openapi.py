@@ -68,7 +68,8 @@ def openapi_document() -> dict[str, Any]:
                                                "schema": {"type": "string"}}],
                                       not_found=True),
             "/bienveilleurs/statistics": _get(
-                "Bienveilleurs network statistics per quartier (counts under 5 are null)",
+                "Bienveilleurs network statistics per quartier for a calendar year "
+                "(counts under 5 are null)",
                 {"$ref": "#/components/schemas/BienveilleursStatistics"},
                 params=[{"name": "year", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}}]),
@@ -89,9 +90,12 @@ def openapi_document() -> dict[str, Any]:
                 "additionalProperties": {"type": ["integer", "null"], "minimum": 0}},
             "BienveilleursStatistics": {
                 "type": "object",
-                "required": ["year", "suppression_threshold", "quartiers"],
+                "required": ["year", "end", "suppression_threshold", "quartiers"],
                 "properties": {
                     "year": {"type": "integer"},
+                    "end": {"type": "string", "format": "date",
+                            "description": "Last day counted (the end of the previous "
+                                           "month for the current year)"},
                     "suppression_threshold": {"type": "integer"},
                     "quartiers": {"type": "array", "items": {
                         "type": "object",

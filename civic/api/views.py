@@ -116,7 +116,11 @@ def bienveilleurs_statistics():
     """Bienveilleurs network statistics per quartier for a year; counts under 5 are null."""
     from datetime import date
 
-    from civic.bienveilleurs.services import SUPPRESSION_THRESHOLD, network_statistics
+    from civic.bienveilleurs.services import (
+        SUPPRESSION_THRESHOLD,
+        network_statistics,
+        statistics_period,
+    )
 
     try:
         year = int(request.args.get("year", date.today().year))
@@ -124,14 +128,14 @@ def bienveilleurs_statistics():
         return _error(400, "year must be an integer")
     if not (2000 <= year <= 2100):
         return _error(400, "year must be between 2000 and 2100")
-    start, end = date(year, 1, 1), date(year, 12, 31)
+    start, end = statistics_period(year)
     stats = network_statistics(start, end)
 
     def table(rows: dict, code: str) -> dict[str, int | None]:
         return {k: c.value for k, c in rows[code].items()}
 
     return _json({
-        "year": year,
+        "year": year, "end": end.isoformat(),
         "suppression_threshold": SUPPRESSION_THRESHOLD,
         "quartiers": [{
             "code": q.code, "name": q.name,

@@ -887,6 +887,18 @@ class Statistics:
     median_days_to_contact: dict[str, float | None]
 
 
+def statistics_period(year: int, today: date | None = None) -> tuple[date, date]:
+    """The published period for a year: whole calendar years only (overlapping periods
+    chosen at will would let one count be worked out by difference), and for the current
+    year only up to the end of the previous month, so that watching the figures day by
+    day does not reveal a single new referral."""
+    today = today or utcnow().date()
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    if year >= today.year:
+        end = today.replace(day=1) - timedelta(days=1)
+    return start, end
+
+
 def _median_or_none(values: list[float]) -> float | None:
     if len(values) < SUPPRESSION_THRESHOLD:
         return None

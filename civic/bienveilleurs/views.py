@@ -212,22 +212,15 @@ def coverage():
 @bp.route("/bienveilleurs/statistiques")
 @requires("bienveilleurs.stats")
 def statistics():
-    """Aggregated statistics per quartier and period; counts under 5 are not shown."""
-    today = date.today()
-
-    def arg_date(name: str, default: date) -> date:
-        try:
-            value = date.fromisoformat(request.args.get(name, ""))
-        except ValueError:
-            return default
-        return value if date(2000, 1, 1) <= value <= date(2100, 12, 31) else default
-
-    start = arg_date("start", date(today.year, 1, 1))
-    end = arg_date("end", date(today.year, 12, 31))
-    if end < start:
-        start, end = end, start
+    """Aggregated statistics per quartier and year; counts under 5 are not shown."""
+    this_year = date.today().year
+    year = request.args.get("year", this_year, type=int)
+    if not (2000 <= year <= this_year):
+        year = this_year
+    start, end = services.statistics_period(year)
     return render_template("bienveilleurs/statistics.html",
-                           stats=services.network_statistics(start, end),
+                           stats=services.network_statistics(start, end), year=year,
+                           years=range(this_year, this_year - 10, -1),
                            threshold=services.SUPPRESSION_THRESHOLD)
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from civic.accounts.models import User
-from civic.bienveilleurs.services import Cell, network_statistics, suppress_table
+from civic.bienveilleurs.services import (
+    Cell,
+    network_statistics,
+    statistics_period,
+    suppress_table,
+)
 from civic.extensions import db
 from tests.bienveilleurs.factories import make_referral
 from tests.conftest import login
@@ -28,14 +33,27 @@ def test_small_counts_are_suppressed_with_their_complement():
         == {"x": None, "y": None, "z": 9, "total": 14}
 
 
+LAST_YEAR = date.today().year - 1
+
+
 def _referrals(app, net, n: int, quartier_id: int, need: str) -> None:
+    """Referrals recorded last year (a published, complete period)."""
     with app.test_request_context():
         author = db.session.get(User, net.ids["bienveilleur"])
         from civic.territory.models import Quartier
 
         q = db.session.get(Quartier, quartier_id)
         for _ in range(n):
-            make_referral(author, q, need=need)
+            r = make_referral(author, q, need=need)
+            r.created_at = r.created_at.replace(year=LAST_YEAR, month=6, day=15)
+        db.session.commit()
+
+
+def test_only_whole_years_and_past_months_are_published():
+    assert statistics_period(2025, date(2026, 11, 22)) == (date(2025, 1, 1), date(2025, 12, 31))
+    assert statistics_period(2026, date(2026, 11, 22)) == (date(2026, 1, 1), date(2026, 10, 31))
+    start, end = statistics_period(2026, date(2026, 1, 5))
+    assert end < start  # nothing of January is published while January runs
 
 
 def test_statistics_page_and_api_publish_no_small_count(app, net, client):
@@ -51,10 +69,12 @@ def test_statistics_page_and_api_publish_no_small_count(app, net, client):
         assert stats.by_need[small]["health"].value is None
         assert stats.by_need[small]["total"].value is None
     login(client, net.emails["council"])
-    html = client.get("/bienveilleurs/statistiques").get_data(as_text=True)
+    html = client.get(f"/bienveilleurs/statistiques?year={LAST_YEAR}").get_data(as_text=True)
     assert "&lt; 5" in html and ">6<" in html
+    # This year's page does not show last year's referrals.
+    assert ">6<" not in client.get("/bienveilleurs/statistiques").get_data(as_text=True)
     assert client.get("/bienveilleurs/coordination").status_code == 403  # statistics only
-    data = client.get(f"/api/v1/bienveilleurs/statistics?year={date.today().year}").get_json()
+    data = client.get(f"/api/v1/bienveilleurs/statistics?year={LAST_YEAR}").get_json()
     rows = {q["code"]: q for q in data["quartiers"]}
     assert rows[big]["referrals_by_need"]["isolation"] == 6
     assert rows[small]["referrals_by_need"]["health"] is None
