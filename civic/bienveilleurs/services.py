@@ -342,11 +342,14 @@ def personal_data(subject: Referral | JobRequest) -> PersonalData:
 
 
 def referral_origin(user: User) -> str:
-    """Who records: a bienveilleur, an agent or coordinator at a counter, or the person."""
+    """Who records: a bienveilleur, an agent or coordinator at a counter, a partner
+    organisation's staff, or the person themselves."""
     if user.has_role("bienveilleur"):
         return "bienveilleur"
     if user.has_role("agent") or user.has_role("coordinator"):
         return "counter"
+    if user.has_role("interlocutor"):
+        return "partner"
     return "self"
 
 

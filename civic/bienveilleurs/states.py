@@ -59,6 +59,7 @@ ORIGINS = {
     "bienveilleur": _l("A bienveilleur"),
     "self": _l("The person themselves"),
     "counter": _l("An agent at a counter"),
+    "partner": _l("A partner organisation"),
 }
 
 # Referral pipeline: signalé → contacté → orienté → pris en charge → clos, + injoignable.

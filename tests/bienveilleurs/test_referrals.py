@@ -316,3 +316,12 @@ def test_a_referral_whose_coordinator_left_can_be_taken_over(app, net):
         services.take_referral(_user("coordinator2", net), r)
         db.session.commit()
         assert r.coordinator_id == net.ids["coordinator2"]
+
+
+def test_partner_staff_recording_for_someone_must_state_consent(app, net):
+    with app.test_request_context():
+        partner = _user("partner", net)
+        assert services.referral_origin(partner) == "partner"
+        with pytest.raises(services.BienveilleursError):
+            make_referral(partner, partner.quartier, consent=None)
+        db.session.rollback()
