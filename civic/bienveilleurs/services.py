@@ -407,13 +407,16 @@ def unassigned_referrals() -> list[Referral]:
 
 
 def take_referral(coordinator: User, referral: Referral) -> None:
-    """A coordinator takes charge of an unassigned referral (and only then sees it)."""
+    """A coordinator takes charge of an unassigned referral (and only then sees it); one
+    followed by another (active) coordinator is refused and the attempt logged."""
     if not coordinator.has_role("coordinator"):
         raise _refuse("referral", referral.id, coordinator, "take")
     _lock(referral)
     if referral.coordinator_id not in (None, coordinator.id) and _still_coordinator(
             referral.coordinator):
-        raise BienveilleursError(_("Another coordinator already follows this referral."))
+        # Taking a referral someone else follows would open its personal data: refused
+        # and logged like any other attempt to read it.
+        raise _refuse("referral", referral.id, coordinator, "take")
     referral.coordinator_id = coordinator.id
     log_access("referral", referral.id, coordinator, "assigned")
     db.session.flush()
@@ -643,7 +646,7 @@ def take_job_request(coordinator: User, jr: JobRequest) -> None:
         raise _refuse("job", jr.id, coordinator, "take")
     _lock(jr)
     if jr.coordinator_id not in (None, coordinator.id) and _still_coordinator(jr.coordinator):
-        raise BienveilleursError(_("Another coordinator already follows this request."))
+        raise _refuse("job", jr.id, coordinator, "take")
     jr.coordinator_id = coordinator.id
     log_access("job", jr.id, coordinator, "assigned")
     db.session.flush()

@@ -321,10 +321,6 @@ def referral_take(referral_id: int):
         db.session.commit()
     except services.AccessRefused:
         _refused()
-    except services.BienveilleursError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("bienveilleurs.coordination"))
     return redirect(url_for("bienveilleurs.referral", referral_id=r.id))
 
 
@@ -486,10 +482,6 @@ def job_take(job_id: int):
         db.session.commit()
     except services.AccessRefused:
         _refused()
-    except services.BienveilleursError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("bienveilleurs.job_board"))
     return redirect(url_for("bienveilleurs.job_request", job_id=jr.id))
 
 

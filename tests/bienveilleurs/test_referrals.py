@@ -245,8 +245,10 @@ def test_a_coordinator_sees_the_queue_without_personal_data_then_takes_it(app, n
     # A second coordinator cannot take it over.
     client2 = app.test_client()
     login(client2, net.emails["coordinator2"])
-    post_form(client2, f"/bienveilleurs/signalements/{rid}/suivre", {},
-              token_page="/bienveilleurs/coordination")
+    resp = post_form(client2, f"/bienveilleurs/signalements/{rid}/suivre", {},
+                     token_page="/bienveilleurs/coordination")
+    assert resp.status_code == 403
+    assert (net.ids["coordinator2"], "refused") in _log(app, rid)
     with app.app_context():
         assert db.session.get(Referral, rid).coordinator_id == net.ids["coordinator"]
 
