@@ -136,3 +136,25 @@ def test_board_measures_first_answer_against_the_target_and_flags_risk(app, net,
     login(client, net.emails["coordinator"])
     html = client.get("/conciergerie-emploi/tableau").get_data(as_text=True)
     assert f"n° {soon}" in html and "Sarah" not in html
+
+
+def test_closed_requests_are_purged_after_the_retention_period(app, net, runner):
+    jid = _job(app, net, author="coordinator")
+    with app.test_request_context():
+        jr = db.session.get(JobRequest, jid)
+        services.close_job_request(db.session.get(User, net.ids["coordinator"]), jr,
+                                   "withdrawn")
+        jr.closed_at -= timedelta(days=app.config["CIVIC_REFERRAL_RETENTION_DAYS"] + 1)
+        db.session.commit()
+    assert "purged: 1" in runner.invoke(args=["bienveilleurs", "purge"]).output
+    assert "purged: 0" in runner.invoke(args=["bienveilleurs", "purge"]).output
+    with app.app_context():
+        jr = db.session.get(JobRequest, jid)
+        assert jr.person_name_enc is jr.contact_enc is jr.note_enc is None
+        assert (jr.status, jr.outcome, jr.barrier) == ("close", "withdrawn", "childcare")
+
+
+def test_the_open_data_document_lists_the_statistics(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert "/bienveilleurs/statistics" in doc["paths"]
+    assert "BienveilleursStatistics" in doc["components"]["schemas"]
