@@ -41,6 +41,14 @@ class DefaultConfig:
     CIVIC_PASSWORD_MIN_LENGTH = 10
     # werkzeug's scrypt (memory-hard KDF); tests lower the cost to stay fast.
     CIVIC_PASSWORD_HASH_METHOD = "scrypt"
+    # Bienveilleurs: keys for personal fields at rest (generated into instance/ in
+    # development; required in production), retention and reminder delays.
+    CIVIC_ENCRYPTION_KEYS: list[str] | str | None = None
+    CIVIC_REFERRAL_RETENTION_DAYS = 365
+    CIVIC_REFERRAL_REMIND_AFTER_DAYS = {"signale": 2, "contacte": 7, "injoignable": 7,
+                                        "oriente": 7, "pris_en_charge": 30}
+    CIVIC_CONCIERGERIE_ANSWER_TARGET_HOURS = 48
+    CIVIC_CONCIERGERIE_AT_RISK_DAYS = 7
 
 
 class ProductionConfig(DefaultConfig):
@@ -72,6 +80,8 @@ def env_overrides() -> dict:
                 out[name] = int(value)
             elif name == "MAIL_USE_TLS":
                 out[name] = value.lower() in ("1", "true", "yes")
+            elif name in ("ENCRYPTION_KEY", "ENCRYPTION_KEYS"):
+                out[key] = value
             elif name == "ENV":
                 out["CIVIC_ENV"] = value
     return out

@@ -96,4 +96,7 @@ def seed_demo() -> dict[str, int]:
     report = import_seed_plans()
     created["plans"] = report.plans_created
     created["plan nodes"] = report.nodes_created
+    from civic.bienveilleurs.demo import seed_bienveilleurs
+
+    created.update(seed_bienveilleurs(admin, password_hash))
     return created

@@ -36,6 +36,40 @@ def _secret_key(app: Flask) -> str:
     return path.read_text().strip()
 
 
+def _encryption_keys(app: Flask) -> list[str]:
+    """Keys for personal fields at rest: configured, or (development/tests) generated.
+
+    Production never falls back to a generated key: a key written next to the code would
+    travel with backups and copies of the server, and a lost one makes data unreadable.
+    """
+    from civic.bienveilleurs.crypto import new_key, parse_keys
+
+    configured = app.config.get("CIVIC_ENCRYPTION_KEYS") or app.config.get(
+        "CIVIC_ENCRYPTION_KEY")
+    if configured:
+        try:
+            keys = parse_keys(configured)
+        except ValueError as exc:
+            raise ConfigurationError(
+                "CIVIC_ENCRYPTION_KEYS is not valid: each key must be 32 url-safe "
+                "base64-encoded bytes (generate one with `flask bienveilleurs new-key`)"
+            ) from exc
+        if keys:
+            return keys
+    if app.config["CIVIC_ENV"] == "production":
+        raise ConfigurationError(
+            "CIVIC_ENCRYPTION_KEYS is not set: the referrals' personal data cannot be "
+            "protected. Set CIVIC_ENCRYPTION_KEYS (environment or instance/config.py) to a "
+            "key made with `flask bienveilleurs new-key`, and keep a copy in a safe place"
+        )
+    path = Path(app.instance_path) / "encryption_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(new_key())
+    return parse_keys(path.read_text())
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the civic application."""
     app = Flask(
@@ -54,6 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = _secret_key(app)
+    app.config["CIVIC_ENCRYPTION_KEYS"] = _encryption_keys(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             "sqlite:///" + str(Path(app.instance_path) / "civic.db")
@@ -135,6 +170,7 @@ def _register_blueprints(app: Flask) -> None:
     from civic.actionplan.views import bp as actionplan_bp
     from civic.admin.views import bp as admin_bp
     from civic.api.views import bp as api_bp
+    from civic.bienveilleurs.views import bp as bienveilleurs_bp
     from civic.core.views import bp as core_bp
     from civic.spaces.views import bp as spaces_bp
 
@@ -144,6 +180,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(actionplan_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(bienveilleurs_bp)
     csrf.exempt(api_bp)  # read-only JSON API: GET only, no cookies needed
 
 

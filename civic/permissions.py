@@ -25,7 +25,7 @@ class RoleDef:
 
     name: str
     title: Any
-    scope: str | None = None  # "service", "council" or None
+    scope: str | None = None  # "service", "council", "interlocutor" or None
     grantable: bool = True
 
 
@@ -38,6 +38,10 @@ ROLES: dict[str, RoleDef] = {
         RoleDef("bienveilleur", _l("Bienveilleur")),
         RoleDef("coordinator", _l("Coordinator (politique de la ville)")),
         RoleDef("admin", _l("Administrator")),
+        # Staff of a partner organisation of the bienveilleurs network (CCAS, mission
+        # locale, crèche…): sees only the referrals and conciergerie requests handed to it.
+        RoleDef("interlocutor", _l("Interlocutor (partner organisation)"),
+                scope="interlocutor"),
     )
 }
 
@@ -53,6 +57,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "coordination.verify": frozenset({"coordinator"}),
     # Updating the action plan (status, indicators, porteurs): the politique de la ville team.
     "actionplan.manage": frozenset({"coordinator", "admin"}),
+    # Bienveilleurs network. Referrals are further checked per object (author, assigned
+    # coordinator, interlocutor it was handed to): see civic.bienveilleurs.services.
+    "network.manage": frozenset({"coordinator"}),
+    "referrals.coordinate": frozenset({"coordinator"}),
+    "referrals.handle": frozenset({"interlocutor"}),
+    "conciergerie.answer": frozenset({"interlocutor"}),
+    "bienveilleurs.stats": frozenset({"coordinator", "council_member", "admin"}),
     "admin.users": frozenset({"admin"}),
     "admin.territory": frozenset({"admin"}),
     "admin.audit": frozenset({"admin"}),

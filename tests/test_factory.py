@@ -45,6 +45,7 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch):
 
 def test_production_sets_secure_cookies():
     app = create_app({"CIVIC_ENV": "production", "SECRET_KEY": "k" * 40,
+                      "CIVIC_ENCRYPTION_KEYS": "a" * 43 + "=",
                       "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["MAIL_BACKEND"] == "smtp"
 

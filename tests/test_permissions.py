@@ -9,6 +9,7 @@ from civic.accounts.models import RoleGrant, User
 from civic.extensions import db
 from civic.permissions import PERMISSIONS, PUBLIC, ROLES, access_of
 from civic.territory.models import CityService, Commune, Council, Quartier
+from tests.bienveilleurs.factories import make_interlocutor, make_pipeline
 from tests.conftest import PASSWORD, csrf_from, make_plan, make_territory, make_user, plan_action
 
 ANON = "anonymous"
@@ -45,6 +46,24 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     **{f"actionplan.{e}": frozenset({"coordinator", "admin"}) for e in (
         "change_status", "edit_action", "add_indicator", "record_value")},
     "api.plans": P, "api.plan": P, "api.action": P,
+    # Bienveilleurs: anonymous visitors see the network, the public directory and how to
+    # join; council members see statistics only; referrals and conciergerie requests are
+    # further checked per object, so only the people in charge of the world's referral
+    # (its author, its coordinator, the interlocutor it was handed to) may open it.
+    "bienveilleurs.index": P, "bienveilleurs.join": P, "bienveilleurs.directory": P,
+    "bienveilleurs.sheet": P, "api.bienveilleurs_statistics": P,
+    **{f"bienveilleurs.{e}": frozenset(ROLES) for e in (
+        "apply", "referrals", "referral_new", "job_requests", "job_new")},
+    "bienveilleurs.space": frozenset({"bienveilleur"}),
+    **{f"bienveilleurs.{e}": frozenset({"coordinator"}) for e in (
+        "members", "member_decide", "interlocutor_edit", "coverage", "coordination",
+        "referral_take", "job_take", "job_board")},
+    "bienveilleurs.statistics": frozenset({"coordinator", "council_member", "admin"}),
+    "bienveilleurs.referral": frozenset({"bienveilleur", "coordinator", "interlocutor"}),
+    "bienveilleurs.referral_step": frozenset({"bienveilleur", "coordinator", "interlocutor"}),
+    **{f"bienveilleurs.{e}": frozenset({"coordinator", "interlocutor"}) for e in (
+        "job_request", "job_offer", "job_close")},
+    "bienveilleurs.job_answer": frozenset({"interlocutor"}),
 }
 
 
@@ -57,13 +76,14 @@ def world(app):
 
         svc = territory.save_service(None, None, name="Voirie", slug="voirie", email=None)
         council = territory.save_council(None, None, name="Conseil DEN-01", quartier_id=q.id)
+        org = make_interlocutor(q)
         db.session.commit()
         users = {"admin": make_user("admin@example.org", roles=("admin",))}
+        scopes = {"agent": svc.id, "council_member": council.id, "interlocutor": org.id}
         for role in ROLES:
             if role in ("admin", "resident"):
                 continue
-            scope = svc.id if role == "agent" else council.id if role == "council_member" else None
-            users[role] = make_user(f"{role}@example.org", roles=((role, scope),))
+            users[role] = make_user(f"{role}@example.org", roles=((role, scopes.get(role)),))
         users["resident"] = make_user("resident@example.org")
         agent = users["agent"]
         agent_made = User(display_name="Assisted", quartier_id=q.id, created_by_id=agent.id)
@@ -72,7 +92,8 @@ def world(app):
         plan = make_plan()
         action = plan_action(plan, "1.1.1")
         grant = db.session.execute(select(RoleGrant)).scalars().first()
-        args = {
+        bv = make_pipeline(users, q, org)
+        args = {**bv,
             "user_id": agent_made.id, "grant_id": grant.id, "commune_id": db.session.scalar(
                 select(Commune.id)), "quartier_id": q.id, "service_id": svc.id,
             "council_id": council.id, "code": q.code, "token": "not-a-token",

@@ -370,6 +370,11 @@ def scope_choices(role: str) -> list[tuple[int, str]]:
     if scope == "council":
         rows = db.session.execute(select(Council).order_by(Council.name)).scalars()
         return [(c.id, c.name) for c in rows]
+    if scope == "interlocutor":
+        from civic.bienveilleurs.models import Interlocutor
+
+        rows = db.session.execute(select(Interlocutor).order_by(Interlocutor.name)).scalars()
+        return [(i.id, i.name) for i in rows]
     return []
 
 

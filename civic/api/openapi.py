@@ -169,6 +169,12 @@ def openapi_document() -> dict[str, Any]:
                          "schema": {"type": "integer", "minimum": 1,
                                     "maximum": 2147483647}}],
                 not_found=True),
+            "/bienveilleurs/statistics": _get(
+                "Bienveilleurs network statistics per quartier for a calendar year "
+                "(counts under 5 are null)",
+                {"$ref": "#/components/schemas/BienveilleursStatistics"},
+                params=[{"name": "year", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}}]),
         },
         "components": {"schemas": {
             **ACTIONPLAN_SCHEMAS,
@@ -180,6 +186,36 @@ def openapi_document() -> dict[str, Any]:
                                        "insee_code": {"type": ["string", "null"]},
                                        "quartiers": {"type": "array",
                                                      "items": {"type": "string"}}}},
+            "SuppressedCounts": {
+                "type": "object",
+                "description": "Counts by category and a 'total'; null means suppressed "
+                               "(fewer than 5, or could reveal a suppressed count).",
+                "additionalProperties": {"type": ["integer", "null"], "minimum": 0}},
+            "BienveilleursStatistics": {
+                "type": "object",
+                "required": ["year", "end", "suppression_threshold", "quartiers"],
+                "properties": {
+                    "year": {"type": "integer"},
+                    "end": {"type": "string", "format": "date",
+                            "description": "Last day counted (the end of the previous "
+                                           "month for the current year)"},
+                    "suppression_threshold": {"type": "integer"},
+                    "quartiers": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["code", "name", "referrals_by_need",
+                                     "referrals_by_outcome", "median_days_to_contact",
+                                     "network_by_type", "conciergerie_by_barrier"],
+                        "properties": {
+                            "code": {"type": "string"}, "name": {"type": "string"},
+                            "referrals_by_need": {"$ref": "#/components/schemas/SuppressedCounts"},
+                            "referrals_by_outcome": {
+                                "$ref": "#/components/schemas/SuppressedCounts"},
+                            "median_days_to_contact": {"type": ["number", "null"]},
+                            "network_by_type": {"$ref": "#/components/schemas/SuppressedCounts"},
+                            "conciergerie_by_barrier": {
+                                "$ref": "#/components/schemas/SuppressedCounts"},
+                        }}},
+                }},
             "Quartier": {"type": "object",
                          "required": ["code", "name", "commune", "is_priority"],
                          "properties": {

@@ -212,6 +212,42 @@ def action(action_id: int):
                       "note": e.note} for e in node.history],
     })
     return _json(data)
+@bp.route("/bienveilleurs/statistics")
+@public
+def bienveilleurs_statistics():
+    """Bienveilleurs network statistics per quartier for a year; counts under 5 are null."""
+    from datetime import date
+
+    from civic.bienveilleurs.services import (
+        SUPPRESSION_THRESHOLD,
+        network_statistics,
+        statistics_period,
+    )
+
+    try:
+        year = int(request.args.get("year", date.today().year))
+    except ValueError:
+        return _error(400, "year must be an integer")
+    if not (2000 <= year <= 2100):
+        return _error(400, "year must be between 2000 and 2100")
+    start, end = statistics_period(year)
+    stats = network_statistics(start, end)
+
+    def table(rows: dict, code: str) -> dict[str, int | None]:
+        return {k: c.value for k, c in rows[code].items()}
+
+    return _json({
+        "year": year, "end": end.isoformat(),
+        "suppression_threshold": SUPPRESSION_THRESHOLD,
+        "quartiers": [{
+            "code": q.code, "name": q.name,
+            "referrals_by_need": table(stats.by_need, q.code),
+            "referrals_by_outcome": table(stats.by_outcome, q.code),
+            "median_days_to_contact": stats.median_days_to_contact[q.code],
+            "network_by_type": table(stats.network, q.code),
+            "conciergerie_by_barrier": table(stats.conciergerie, q.code),
+        } for q in stats.quartiers],
+    })
 
 
 @bp.errorhandler(404)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, session
+from flask import Blueprint, current_app, redirect, render_template, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -61,8 +61,8 @@ def councils():
 @bp.route("/bienveilleurs")
 @public
 def bienveilleurs():
-    """The bienveilleurs network (filled by the bienveilleurs issue)."""
-    return render_template("core/section.html", section="bienveilleurs")
+    """The bienveilleurs network (its pages live in civic.bienveilleurs)."""
+    return redirect(url_for("bienveilleurs.index"))
 
 
 @bp.route("/quartiers")

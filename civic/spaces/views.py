@@ -65,8 +65,8 @@ def council():
 @bp.route("/reseau-bienveilleurs")
 @requires("bienveilleur.space")
 def bienveilleur():
-    """A bienveilleur's space."""
-    return render_template("spaces/bienveilleur.html")
+    """A bienveilleur's space (its page lives in civic.bienveilleurs)."""
+    return redirect(url_for("bienveilleurs.space"))
 
 
 @bp.route("/guichet")

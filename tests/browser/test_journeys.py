@@ -117,7 +117,8 @@ def _pages_for(live_app, role: str) -> list[str]:
         args = {"user_id": user.id if user else 1, "commune_id": 1, "quartier_id": 1,
                 "service_id": 1, "council_id": 1, "code": "DEN-01", "grant_id": 1,
                 "token": "x", "plan_id": plan.id, "node_id": action_id,
-                "action_id": action_id}
+                "action_id": action_id, "referral_id": 1, "job_id": 1, "interlocutor_id": 1,
+                "offer_id": 1, "member_id": 1}
         urls = []
         with live_app.test_request_context():
             for rule in live_app.url_map.iter_rules():
@@ -137,6 +138,7 @@ ROLE_EMAILS = {
     "admin": "admin@demo.civic.example", "coordinator": "coordination@demo.civic.example",
     "agent": "voirie@demo.civic.example", "council_member": "conseil@demo.civic.example",
     "bienveilleur": "bienveilleur@demo.civic.example",
+    "interlocutor": "partenaire@demo.civic.example",
 }
 
 
@@ -164,3 +166,54 @@ def test_axe_catches_a_violation(page: Page):
     page.set_content('<html lang="fr"><title>t</title><main><img src="x.png"><input></main></html>')
     ids = {v["id"] for v in AXE.run(page, options=WCAG_AA).response["violations"]}
     assert {"image-alt", "label"} <= ids
+
+
+def test_referral_from_bienveilleur_to_closed(browser, base_url):
+    """A bienveilleur records a referral with consent; a coordinator follows it, orients it
+    to an interlocutor and the pipeline reaches "clos" — each page passing axe."""
+    ctx = browser.new_context(base_url=base_url, locale="fr-FR")
+    page = ctx.new_page()
+    _log_in(page, "bienveilleur@demo.civic.example")
+    page.goto("/bienveilleurs/signalements/nouveau")
+    _assert_accessible(page, "new referral form")
+    page.get_by_label("Comment appeler la personne").fill("Mme Rose (navigateur)")
+    page.get_by_label("Comment la joindre").fill("03 53 01 00 99")
+    page.get_by_label("Quartier", exact=True).select_option(label="Sabatier (Raismes)")
+    page.get_by_label("Type de besoin").select_option(label="Isolement")
+    page.get_by_label("Consentement de la personne à être contactée").select_option(
+        label="Donné")
+    page.get_by_role("button", name="Enregistrer le signalement").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Signalement n°")
+    expect(page.locator(".personal")).to_contain_text("Mme Rose (navigateur)")
+    rid = int(page.url.rstrip("/").rsplit("/", 1)[1])
+
+    coord = browser.new_context(base_url=base_url, locale="fr-FR").new_page()
+    _log_in(coord, "coordination@demo.civic.example")
+    coord.goto("/bienveilleurs/coordination")
+    expect(coord.locator("main")).not_to_contain_text("Mme Rose")
+    coord.get_by_role("button", name=f"Suivre le signalement n° {rid}").click()
+    expect(coord.locator(".personal")).to_contain_text("Mme Rose (navigateur)")
+    coord.get_by_role("button", name="La personne a été contactée").click()
+    expect(coord.locator(".status")).to_have_text("Contacté")
+    coord.get_by_label("Interlocuteur", exact=True).select_option(label="CCAS de Denain")
+    coord.get_by_role("button", name="Orienter vers un interlocuteur").click()
+    expect(coord.locator(".status")).to_have_text("Orienté")
+    _assert_accessible(coord, "referral oriented")
+    coord.get_by_role("button", name="Pris en charge par l'interlocuteur").click()
+    coord.get_by_label("Issue").select_option(
+        label="Besoin satisfait ou suivi par l'interlocuteur")
+    coord.get_by_role("button", name="Clore").click()
+    expect(coord.locator(".status")).to_have_text("Clos")
+    expect(coord.locator(".timeline li")).to_have_count(5)
+    _assert_accessible(coord, "referral closed")
+
+    # The author follows the outcome; every access is in the log.
+    page.goto(f"/bienveilleurs/signalements/{rid}")
+    expect(page.locator(".status")).to_have_text("Clos")
+    expect(page.locator("table").last).to_contain_text("Camille Coordinatrice")
+    # Someone else is refused.
+    other = browser.new_context(base_url=base_url, locale="fr-FR").new_page()
+    _log_in(other, "habitante@demo.civic.example")
+    response = other.goto(f"/bienveilleurs/signalements/{rid}")
+    assert response.status == 403
+    ctx.close()

@@ -1,0 +1,94 @@
+"""Aggregated statistics: counts under 5 are never published, in pages or in the API."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from civic.accounts.models import User
+from civic.bienveilleurs.services import (
+    Cell,
+    network_statistics,
+    statistics_period,
+    suppress_table,
+)
+from civic.extensions import db
+from tests.bienveilleurs.factories import make_referral
+from tests.conftest import login
+
+
+def _values(row: dict[str, Cell]) -> dict[str, int | None]:
+    return {k: c.value for k, c in row.items()}
+
+
+def test_small_counts_are_suppressed_with_their_complement():
+    table = suppress_table({"A": {"x": 3, "y": 10, "z": 0}, "B": {"x": 6, "y": 7},
+                            "C": {"x": 2, "y": 1}, "D": {}}, ["x", "y", "z"])
+    # 3 is hidden; 10 too, or 13 - 10 would give it away. Zeros reveal nobody.
+    assert _values(table["A"]) == {"x": None, "y": None, "z": 0, "total": 13}
+    assert _values(table["B"]) == {"x": 6, "y": 7, "z": 0, "total": 13}
+    assert _values(table["C"]) == {"x": None, "y": None, "z": 0, "total": None}
+    assert _values(table["D"]) == {"x": 0, "y": 0, "z": 0, "total": 0}
+    # Two hidden cells in a row cannot be told apart from the total: no extra hiding.
+    assert _values(suppress_table({"E": {"x": 2, "y": 3, "z": 9}}, ["x", "y", "z"])["E"]) \
+        == {"x": None, "y": None, "z": 9, "total": 14}
+
+
+LAST_YEAR = date.today().year - 1
+
+
+def _referrals(app, net, n: int, quartier_id: int, need: str) -> None:
+    """Referrals recorded last year (a published, complete period)."""
+    with app.test_request_context():
+        author = db.session.get(User, net.ids["bienveilleur"])
+        from civic.territory.models import Quartier
+
+        q = db.session.get(Quartier, quartier_id)
+        for _ in range(n):
+            r = make_referral(author, q, need=need)
+            r.created_at = r.created_at.replace(year=LAST_YEAR, month=6, day=15)
+        db.session.commit()
+
+
+def test_only_whole_years_and_past_months_are_published():
+    assert statistics_period(2025, date(2026, 11, 22)) == (date(2025, 1, 1), date(2025, 12, 31))
+    assert statistics_period(2026, date(2026, 11, 22)) == (date(2026, 1, 1), date(2026, 10, 31))
+    start, end = statistics_period(2026, date(2026, 1, 5))
+    assert end < start  # nothing of January is published while January runs
+
+
+def test_statistics_page_and_api_publish_no_small_count(app, net, client):
+    _referrals(app, net, 6, net.q, "isolation")
+    _referrals(app, net, 2, net.other_q, "health")
+    with app.app_context():
+        stats = network_statistics(date(2000, 1, 1), date(2100, 1, 1))
+        from civic.territory.models import Quartier
+
+        big = db.session.get(Quartier, net.q).code
+        small = db.session.get(Quartier, net.other_q).code
+        assert stats.by_need[big]["isolation"].value == 6
+        assert stats.by_need[small]["health"].value is None
+        assert stats.by_need[small]["total"].value is None
+    login(client, net.emails["council"])
+    html = client.get(f"/bienveilleurs/statistiques?year={LAST_YEAR}").get_data(as_text=True)
+    assert "&lt; 5" in html and ">6<" in html
+    # This year's page does not show last year's referrals.
+    assert ">6<" not in client.get("/bienveilleurs/statistiques").get_data(as_text=True)
+    assert client.get("/bienveilleurs/coordination").status_code == 403  # statistics only
+    data = client.get(f"/api/v1/bienveilleurs/statistics?year={LAST_YEAR}").get_json()
+    rows = {q["code"]: q for q in data["quartiers"]}
+    assert rows[big]["referrals_by_need"]["isolation"] == 6
+    assert rows[small]["referrals_by_need"]["health"] is None
+    assert data["suppression_threshold"] == 5
+    body = client.get("/api/v1/bienveilleurs/statistics").get_data(as_text=True)
+    assert "Secret" not in body and "Jeanne" not in body
+    assert client.get("/api/v1/bienveilleurs/statistics?year=abc").status_code == 400
+
+
+def test_anonymous_sees_only_the_public_side(client, net):
+    for url in ("/bienveilleurs/reseau", "/bienveilleurs/rejoindre", "/bienveilleurs/annuaire",
+                "/bienveilleurs"):
+        assert client.get(url).status_code in (200, 302), url
+    for url in ("/bienveilleurs/statistiques", "/bienveilleurs/signalements",
+                "/conciergerie-emploi", "/bienveilleurs/coordination"):
+        resp = client.get(url)
+        assert resp.status_code == 302 and "/compte/connexion" in resp.location, url
