@@ -91,4 +91,7 @@ def seed_demo() -> dict[str, int]:
             if not user.has_role(role, scope_id) and admin is not None:
                 accounts.grant_role(admin, user, role, scope_id)
     db.session.flush()
+    from civic.budgeting.demo import seed_budget_demo
+
+    created["campaigns"] = seed_budget_demo(password_hash, admin)
     return created

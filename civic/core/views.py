@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, session
+from flask import Blueprint, current_app, redirect, render_template, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -37,8 +37,8 @@ def index():
 @bp.route("/budget-participatif")
 @public
 def budget():
-    """The participatory budget (filled by the budget issues)."""
-    return render_template("core/section.html", section="budget")
+    """The participatory budget: its campaigns."""
+    return redirect(url_for("budgeting.campaigns"))
 
 
 @bp.route("/plan-d-action")
