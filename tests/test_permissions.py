@@ -41,6 +41,7 @@ EXPECTED: dict[str, str | frozenset[str]] = {
         "index", "users", "user", "revoke", "territory_index", "commune", "quartier",
         "services", "service", "councils", "council", "audit_log", "outbox")},
     "api.openapi": P, "api.communes": P, "api.quartiers": P, "api.quartier": P,
+    "api.campaigns": P, "api.campaign": P, "api.campaign_proposals": P,
     # Participatory budget (issue 4).
     **{f"budgeting.{e}": P for e in ("campaigns", "campaign", "proposals", "proposal", "image")},
     **{f"budgeting.{e}": frozenset({"coordinator", "admin"}) for e in (
