@@ -320,6 +320,7 @@ def proposal(proposal_id: int):
         S=ProposalStatus, Phase=Phase, comments=budget.comments_of(proposal),
         following=budget.is_following(current_user, proposal),
         is_author=current_user.is_authenticated and current_user.id in proposal.author_ids,
+        is_owner=current_user.is_authenticated and current_user.id == proposal.author_id,
         comment_form=CommentForm(), confirm=ConfirmForm(), reviews=reviews,
         followers=len(budget.followers(proposal)))
 
@@ -637,7 +638,11 @@ def budget_helpers() -> dict:
     """Helpers for the budget templates (durations in the reader's language)."""
     from flask_babel import format_timedelta
 
-    return {"format_timedelta": format_timedelta}
+    def budget_campaigns_open() -> list[Campaign]:
+        return [c for c in budget.public_campaigns() if c.phase() is Phase.SUBMISSION]
+
+    return {"format_timedelta": format_timedelta,
+            "budget_campaigns_open": budget_campaigns_open}
 
 
 @bp.cli.command("tick")

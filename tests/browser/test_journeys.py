@@ -113,12 +113,13 @@ def _pages_for(live_app, role: str) -> list[str]:
                 select(User).where(User.email == "habitante@demo.civic.example")).scalar_one()
         args = {"user_id": user.id if user else 1, "commune_id": 1, "quartier_id": 1,
                 "service_id": 1, "council_id": 1, "code": "DEN-01", "grant_id": 1,
-                "token": "x"}
+                "token": "x", **_budget_args()}
         urls = []
         with live_app.test_request_context():
             for rule in live_app.url_map.iter_rules():
                 if "GET" not in rule.methods or rule.endpoint == "static" \
-                        or rule.rule.startswith("/api/") or rule.endpoint == "accounts.export":
+                        or rule.rule.startswith("/api/") or rule.endpoint in (
+                            "accounts.export", "budgeting.image"):
                     continue
                 access = access_of(rule.endpoint)
                 allowed = access == PUBLIC or (user is not None and user_can(user, access))
@@ -126,6 +127,24 @@ def _pages_for(live_app, role: str) -> list[str]:
                     continue
                 urls.append(rule.build(args, append_unknown=False)[1])
     return sorted(set(urls))
+
+
+def _budget_args() -> dict:
+    """The demo campaign, the demo resident's submitted proposal (so that her edit and
+    answer pages show their forms) and a review of the Voirie service."""
+    from civic.budgeting.models import Campaign, Proposal
+    from civic.review.models import FeasibilityReview
+    from civic.territory.models import CityService
+
+    habitante = db.session.execute(
+        select(User).where(User.email == "habitante@demo.civic.example")).scalar_one()
+    proposal = db.session.execute(select(Proposal).where(
+        Proposal.author_id == habitante.id, Proposal.status == "submitted")).scalars().first()
+    voirie = db.session.scalar(select(CityService.id).where(CityService.slug == "voirie"))
+    return {"campaign_id": db.session.scalar(select(Campaign.id)),
+            "proposal_id": proposal.id, "image_id": 1,
+            "review_id": db.session.scalar(select(FeasibilityReview.id).where(
+                FeasibilityReview.service_id == voirie))}
 
 
 ROLE_EMAILS = {
