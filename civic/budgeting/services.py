@@ -397,9 +397,12 @@ def save_proposal(user: User, campaign: Campaign, proposal: Proposal | None,
         if proposal.state not in EDITABLE_STATUSES:
             raise BudgetError(_("A proposal whose status is “%(status)s” can no longer be "
                                 "edited.", status=proposal.state.title))
-    reason = proposal_eligibility(user, campaign, data.quartier_id)
+    reason = proposal_eligibility(user, campaign, None)
     if reason:
-        raise BudgetError(reason, "quartier_id" if "quartier" in reason else None)
+        raise BudgetError(reason)
+    reason = proposal_eligibility(user, campaign, data.quartier_id)
+    if reason:  # only the envelope chosen can be the problem now
+        raise BudgetError(reason, "quartier_id")
     _validate_proposal(campaign, data)
     if submit and not data.accept_rules:
         raise BudgetError(_("Accept the campaign's rules to submit your proposal."),
@@ -761,6 +764,8 @@ def search_proposals(campaign: Campaign, *, quartier_id: int | None = None,
         stmt = stmt.where(Proposal.theme_id == theme_id)
     if status in {s.value for s in PUBLIC_STATUSES}:
         stmt = stmt.where(Proposal.status == status)
+    else:  # withdrawn and merged ones stay readable, but only when asked for
+        stmt = stmt.where(Proposal.status.notin_([S.WITHDRAWN.value, S.MERGED.value]))
     text = (text or "").strip()[:100]
     if text:
         like = f"%{text}%"
@@ -770,6 +775,15 @@ def search_proposals(campaign: Campaign, *, quartier_id: int | None = None,
         stmt.order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
         .offset(offset).limit(limit + 1)).scalars())
     return rows[:limit], len(rows) > limit
+
+
+def count_open_proposals(campaign: Campaign) -> int:
+    """Public proposals of a campaign, not counting withdrawn and merged ones."""
+    from sqlalchemy import func
+
+    shown = [s.value for s in PUBLIC_STATUSES if s not in (S.WITHDRAWN, S.MERGED)]
+    return db.session.scalar(select(func.count(Proposal.id)).where(
+        Proposal.campaign_id == campaign.id, Proposal.status.in_(shown))) or 0
 
 
 def proposals_of(user: User) -> list[Proposal]:

@@ -196,15 +196,14 @@ def campaign(campaign_id: int):
     if budget.sync_phase(campaign):  # the first visit after the vote opens does its work
         db.session.commit()
     phase = campaign.phase()
-    counts = budget.search_proposals(campaign, limit=10_000)[0]
     reason = None
     if current_user.is_authenticated and phase is Phase.SUBMISSION:
         reason = budget.proposal_eligibility(current_user, campaign, None)
     return render_template(
         "budgeting/campaign.html", campaign=campaign, phase=phase, Phase=Phase,
         calendar=list(zip(DATED_PHASES, campaign.phase_starts, strict=True)),
-        action=PHASE_ACTIONS[phase], proposal_count=len(counts), reason=reason,
-        close_form=ConfirmForm())
+        action=PHASE_ACTIONS[phase], proposal_count=budget.count_open_proposals(campaign),
+        reason=reason, close_form=ConfirmForm())
 
 
 @bp.route("/campagnes/<int:campaign_id>/cloturer-la-phase", methods=["POST"])

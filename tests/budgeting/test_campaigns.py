@@ -149,3 +149,31 @@ def test_public_campaign_page_shows_calendar_and_what_to_do(app, client):
     with app.app_context():
         make_campaign(Phase.UPCOMING, title="Secret 2030")
     assert "Secret 2030" not in client.get("/budget-participatif/campagnes").get_data(as_text=True)
+
+
+def test_changing_the_rule_after_the_vote_opened_is_refused_on_the_page(app, client):
+    with app.app_context():
+        make_user("coord@example.org", roles=("coordinator",))
+        cid = make_campaign(Phase.VOTE).id
+    login(client, "coord@example.org")
+    url = f"/budget-participatif/campagnes/{cid}/modifier"
+    page = client.get(url).get_data(as_text=True)
+    assert "sont figés" in page
+    import re
+
+    from tests.conftest import csrf_from
+
+    # Resubmit the form as shown, with only the counting rule changed.
+    fields = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page))
+    fields.update({k: v for k, v in re.findall(
+        r'<select[^>]*name="([^"]+)"[^>]*>.*?<option[^>]*selected[^>]*value="([^"]*)"', page,
+        flags=re.S)})
+    fields["counting_rule"] = "mes"
+    fields["csrf_token"] = csrf_from(page)
+    for flag in ("require_verified",):
+        fields.pop(flag, None)
+    resp = client.post(url, data=fields)
+    assert resp.status_code == 422
+    assert "ne peuvent plus être modifiés" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(budget.Campaign, cid).counting_rule == "greedy"

@@ -221,3 +221,35 @@ def test_withdrawal_notifies_in_app(ctx):
     db.session.commit()
     notes = db.session.execute(select(Notification)).scalars().all()
     assert proposal.state is S.WITHDRAWN and notes and notes[0].user_id == user.id
+
+
+def test_images_of_a_draft_are_not_served_to_others(app, client, campaign_id):
+    with app.app_context():
+        user = db.session.execute(select(budget.User)).scalars().first()
+        campaign = db.session.get(budget.Campaign, campaign_id)
+        proposal = budget.save_proposal(
+            user, campaign, None, _data(campaign, user), [budget.Upload("a.png", png_bytes())])
+        db.session.commit()
+        url = f"/budget-participatif/propositions/{proposal.id}/images/{proposal.images[0].id}"
+    assert client.get(url).status_code == 404
+    login(client, "ines@example.org")
+    assert client.get(url).status_code == 200
+
+
+def test_search_and_filters(app, client, campaign_id):
+    with app.app_context():
+        user = db.session.execute(select(budget.User)).scalars().first()
+        campaign = db.session.get(budget.Campaign, campaign_id)
+        make_proposal(user, campaign, title="Jardin des familles")
+        gone = make_proposal(user, campaign, title="Projet abandonné")
+        budget.withdraw_proposal(user, gone)
+        make_proposal(user, campaign, title="Fresque de la ville", quartier_id=None)
+        db.session.commit()
+    base = f"/budget-participatif/campagnes/{campaign_id}/propositions"
+    html = client.get(base).get_data(as_text=True)
+    assert "Jardin des familles" in html and "Projet abandonné" not in html
+    assert "Projet abandonné" in client.get(base + "?statut=withdrawn").get_data(as_text=True)
+    html = client.get(base + "?quartier=ville").get_data(as_text=True)
+    assert "Fresque" in html and "Jardin" not in html
+    html = client.get(base + "?q=jardin").get_data(as_text=True)
+    assert "Jardin des familles" in html and "Fresque" not in html
