@@ -26,7 +26,7 @@ PAGING = [
     {"name": "limit", "in": "query", "required": False,
      "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
     {"name": "offset", "in": "query", "required": False,
-     "schema": {"type": "integer", "minimum": 0, "default": 0}},
+     "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1, "default": 0}},
 ]
 
 

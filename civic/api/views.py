@@ -15,6 +15,7 @@ from civic.territory.models import Commune, Quartier
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 500
+MAX_OFFSET = 2**31 - 1  # beyond, databases overflow (schemathesis found it)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -35,8 +36,9 @@ def _paging() -> tuple[int, int] | Response:
         offset = int(request.args.get("offset", 0))
     except ValueError:
         return _error(400, "limit and offset must be integers")
-    if not (1 <= limit <= MAX_LIMIT) or offset < 0:
-        return _error(400, f"limit must be between 1 and {MAX_LIMIT}, offset >= 0")
+    if not (1 <= limit <= MAX_LIMIT) or not (0 <= offset <= MAX_OFFSET):
+        return _error(400, f"limit must be between 1 and {MAX_LIMIT}, "
+                           f"offset between 0 and {MAX_OFFSET}")
     return limit, offset
 
 

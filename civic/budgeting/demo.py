@@ -77,6 +77,11 @@ PROPOSALS = [
     ("Wifi public dans les maisons de quartier", None, "Culture et lien social", 15000,
      "habitante", "draft"),
 ]
+# Approximate centres (longitude, latitude) used to draw demo outlines for the tile-less map,
+# only for quartiers that have none.
+DEMO_CENTRES = {"DEN-01": (3.392, 50.332), "DEN-02": (3.396, 50.327), "DEN-03": (3.405, 50.322),
+                "ESC-01": (3.343, 50.333), "RAI-01": (3.476, 50.395),
+                "SAE-01": (3.420, 50.455), "SAE-02": (3.428, 50.448)}
 DESCRIPTION = ("{title} : un projet porté par des habitants pour améliorer la vie du quartier. "
                "Il répond à un besoin exprimé lors des réunions du conseil citoyen et profitera "
                "aux familles comme aux personnes âgées.")
@@ -109,6 +114,24 @@ def _ensure_people(password_hash: str, admin: User | None) -> None:
             accounts.grant_role(admin, agent, "agent", service.id)
 
 
+def _demo_outlines(admin: User) -> None:
+    import json
+
+    from civic.territory import services as territory
+
+    for q in db.session.execute(select(Quartier)).scalars():
+        if q.outline_geojson or q.code not in DEMO_CENTRES:
+            continue
+        lon, lat = DEMO_CENTRES[q.code]
+        ring = [[lon - 0.003, lat - 0.002], [lon + 0.003, lat - 0.002],
+                [lon + 0.0035, lat + 0.001], [lon, lat + 0.0025],
+                [lon - 0.0035, lat + 0.001], [lon - 0.003, lat - 0.002]]
+        territory.save_quartier(admin, q, name=q.name, code=q.code, commune_id=q.commune_id,
+                                population=q.population, is_priority=q.is_priority,
+                                outline_geojson=json.dumps({"type": "Polygon",
+                                                            "coordinates": [ring]}))
+
+
 def seed_budget_demo(password_hash: str, admin: User | None) -> int:
     """Create the demo campaign and its proposals in every state; returns 1 if created."""
     if db.session.execute(select(Campaign).where(Campaign.title == DEMO_CAMPAIGN)).scalar():
@@ -117,6 +140,7 @@ def seed_budget_demo(password_hash: str, admin: User | None) -> int:
     if coordinator is None or admin is None:
         return 0
     _ensure_people(password_hash, admin)
+    _demo_outlines(admin)
     quartiers = list(db.session.execute(select(Quartier).order_by(Quartier.code)).scalars())
     now = utcnow()
     offsets = {Phase.INFORMATION: -20, Phase.SUBMISSION: -10, Phase.REVIEW: 30,

@@ -274,6 +274,18 @@ def _proposal_data(form) -> budget.ProposalData:  # noqa: ANN001
         longitude=form.longitude.data, accept_rules=bool(form.accept_rules.data))
 
 
+def _form_map(campaign: Campaign, form):  # noqa: ANN001, ANN202
+    """The campaign's quartiers drawn without tiles, with the point typed so far."""
+    from civic.budgeting.mapsvg import outline_map
+
+    point = (form.latitude.data, form.longitude.data)
+    try:
+        return outline_map([e.quartier for e in campaign.envelopes if e.quartier],
+                           point if None not in point else None)
+    except (ValueError, TypeError, KeyError):  # an outline the map cannot draw: no map
+        return None
+
+
 def _uploads() -> list[budget.Upload]:
     return [budget.Upload(f.filename or "", f.read()) for f in request.files.getlist("images")
             if f and f.filename]
@@ -300,16 +312,26 @@ def proposal_new(campaign_id: int):
             return redirect(url_for("budgeting.proposal", proposal_id=proposal.id))
     status = 422 if form.is_submitted() else 200
     return render_template("budgeting/proposal_form.html", form=form, campaign=campaign,
-                           proposal=None, reason=reason), status
+                           proposal=None, reason=reason,
+                           outline=_form_map(campaign, form)), status
 
 
 @bp.route("/propositions/<int:proposal_id>")
 @public
 def proposal(proposal_id: int):
     """A proposal: description, images, the city's answer, its history and comments."""
+    from civic.budgeting.mapsvg import outline_map
     from civic.review import services as review
 
     proposal = _proposal_or_404(proposal_id)
+    outline = None
+    if proposal.latitude is not None:
+        areas = [proposal.quartier] if proposal.quartier else [
+            e.quartier for e in proposal.campaign.envelopes if e.quartier]
+        try:
+            outline = outline_map(areas, (proposal.latitude, proposal.longitude))
+        except (ValueError, TypeError, KeyError):
+            outline = None
     reviews = []
     if user_can(current_user, "budget.manage") or user_can(current_user, "review.queue"):
         reviews = [(r, review.can_read_notes(current_user, r))
@@ -321,7 +343,7 @@ def proposal(proposal_id: int):
         is_author=current_user.is_authenticated and current_user.id in proposal.author_ids,
         is_owner=current_user.is_authenticated and current_user.id == proposal.author_id,
         comment_form=CommentForm(), confirm=ConfirmForm(), reviews=reviews,
-        followers=len(budget.followers(proposal)))
+        followers=len(budget.followers(proposal)), outline=outline)
 
 
 def _own_proposal(proposal_id: int) -> Proposal:
@@ -363,7 +385,8 @@ def proposal_edit(proposal_id: int):
             return redirect(url_for("budgeting.proposal", proposal_id=proposal.id))
     status = 422 if form.is_submitted() else 200
     return render_template("budgeting/proposal_form.html", form=form, campaign=campaign,
-                           proposal=proposal, reason=reason, confirm=ConfirmForm()), status
+                           proposal=proposal, reason=reason, confirm=ConfirmForm(),
+                           outline=_form_map(campaign, form)), status
 
 
 def _act(proposal: Proposal, action, success: str):  # noqa: ANN001, ANN202
@@ -629,7 +652,8 @@ def assisted_proposal(campaign_id: int, user_id: int):
             return redirect(url_for("budgeting.proposal", proposal_id=proposal.id))
     status = 422 if form.is_submitted() else 200
     return render_template("budgeting/proposal_form.html", form=form, campaign=campaign,
-                           proposal=None, reason=reason, resident=resident), status
+                           proposal=None, reason=reason, resident=resident,
+                           outline=_form_map(campaign, form)), status
 
 
 @bp.app_context_processor

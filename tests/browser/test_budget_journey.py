@@ -143,3 +143,17 @@ def test_proposal_form_works_without_javascript(browser: Browser, base_url):
     expect(page.get_by_role("heading", level=1)).to_have_text("Un abri à vélos")
     expect(page.get_by_text("Brouillon").first).to_be_visible()
     ctx.close()
+
+
+def test_clicking_the_tile_less_map_fills_the_coordinates(page: Page):
+    _log_in(page, "habitante@demo.civic.example")
+    page.goto("/budget-participatif/campagnes/1/proposer")
+    carte = page.get_by_role("img", name="Carte des quartiers de la campagne")
+    expect(carte).to_be_visible()
+    area = page.locator("svg[data-map] path.map-area").first
+    area.click()
+    lat = float(page.get_by_label("Latitude (facultatif)").input_value())
+    lon = float(page.get_by_label("Longitude (facultatif)").input_value())
+    assert 50.2 < lat < 50.5 and 3.3 < lon < 3.5  # inside the demo quartiers
+    expect(page.locator(".map-marker")).not_to_have_class(re.compile("is-hidden"))
+    _assert_accessible(page, "proposal form with the map")

@@ -73,3 +73,9 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", create_app(make_
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_budget_api_conforms_to_its_openapi_document(case, published):
     case.call_and_validate()
+
+
+def test_huge_offset_is_a_400_not_an_overflow(client, published):
+    resp = client.get(f"/api/v1/campaigns/{published}/proposals?offset=17284599514941655040")
+    assert resp.status_code == 400 and resp.is_json
+    assert client.get("/api/v1/quartiers?offset=99999999999999999999").status_code == 400

@@ -30,3 +30,31 @@
   box.appendChild(button);
   box.appendChild(status);
 }());
+
+// A click on the tile-less map fills the coordinates (inverse of civic/budgeting/mapsvg.py).
+(function () {
+  "use strict";
+  var svg = document.querySelector("svg[data-map]");
+  if (!svg || !svg.createSVGPoint) { return; }
+  var form = svg.closest("form");
+  var lat = form && form.querySelector("input[name=latitude]");
+  var lon = form && form.querySelector("input[name=longitude]");
+  var marker = svg.querySelector(".map-marker");
+  if (!lat || !lon) { return; }
+  var west = parseFloat(svg.dataset.west), north = parseFloat(svg.dataset.north);
+  var scale = parseFloat(svg.dataset.scale), kx = parseFloat(svg.dataset.kx);
+  svg.classList.add("is-pickable");
+  svg.addEventListener("click", function (event) {
+    var pt = svg.createSVGPoint();
+    pt.x = event.clientX;
+    pt.y = event.clientY;
+    var p = pt.matrixTransform(svg.getScreenCTM().inverse());
+    lon.value = (west + p.x / (kx * scale)).toFixed(6);
+    lat.value = (north - p.y / scale).toFixed(6);
+    if (marker) {
+      marker.setAttribute("cx", p.x.toFixed(1));
+      marker.setAttribute("cy", p.y.toFixed(1));
+      marker.classList.remove("is-hidden");
+    }
+  });
+}());
