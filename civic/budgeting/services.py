@@ -175,6 +175,11 @@ def save_campaign(actor: User, campaign: Campaign | None, data: CampaignData) ->
                 raise BudgetError(_("The phase “%(phase)s” has already started: its date can "
                                     "no longer be changed.", phase=phase.title),
                                   f"{phase.value}_starts")
+            if wanted != start and wanted <= now:
+                # Starting a phase now is "closing the current one early", which is logged.
+                raise BudgetError(_("This date has passed: to start the phase “%(phase)s” "
+                                    "now, close the current phase early.",
+                                    phase=phase.title), f"{phase.value}_starts")
         used_themes = {t.name.lower(): t for t in campaign.themes}
         keep = {t.strip().lower() for t in data.themes if t.strip()}
         for name, theme in used_themes.items():

@@ -177,3 +177,19 @@ def test_changing_the_rule_after_the_vote_opened_is_refused_on_the_page(app, cli
     assert "ne peuvent plus être modifiés" in resp.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(budget.Campaign, cid).counting_rule == "greedy"
+
+
+def test_dates_cannot_start_a_phase_behind_the_log(ctx):
+    coord = make_user("coord@example.org", roles=("coordinator",))
+    campaign = make_campaign(Phase.SUBMISSION)
+    starts = dict(zip(budget.DATED_PHASES, campaign.phase_starts, strict=True))
+    past = starts[Phase.SUBMISSION]
+    with pytest.raises(budget.BudgetError) as exc:
+        budget.save_campaign(coord, campaign, _data(campaign, starts={
+            **starts, Phase.REVIEW: past + (starts[Phase.REVIEW] - past) / 1000}))
+    assert exc.value.field == "review_starts"
+    db.session.rollback()
+    with pytest.raises(budget.BudgetError) as exc:
+        budget.save_campaign(coord, campaign, _data(campaign, starts={
+            **starts, Phase.SUBMISSION: past - (starts[Phase.REVIEW] - past)}))
+    assert exc.value.field == "submission_starts"  # already begun: kept
