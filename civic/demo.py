@@ -99,4 +99,7 @@ def seed_demo() -> dict[str, int]:
     from civic.bienveilleurs.demo import seed_bienveilleurs
 
     created.update(seed_bienveilleurs(admin, password_hash))
+    from civic.budgeting.demo import seed_budget_demo
+
+    created["campaigns"] = seed_budget_demo(password_hash, admin)
     return created

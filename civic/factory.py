@@ -171,6 +171,8 @@ def _register_blueprints(app: Flask) -> None:
     from civic.admin.views import bp as admin_bp
     from civic.api.views import bp as api_bp
     from civic.bienveilleurs.views import bp as bienveilleurs_bp
+    from civic.budgeting.views import bp as budgeting_bp
+    from civic.review.views import bp as review_bp
     from civic.core.views import bp as core_bp
     from civic.spaces.views import bp as spaces_bp
 
@@ -181,6 +183,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(bienveilleurs_bp)
+    app.register_blueprint(budgeting_bp)
+    app.register_blueprint(review_bp)
     csrf.exempt(api_bp)  # read-only JSON API: GET only, no cookies needed
 
 

@@ -68,6 +68,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin.territory": frozenset({"admin"}),
     "admin.audit": frozenset({"admin"}),
     "admin.outbox": frozenset({"admin"}),
+    # Participatory budget: campaigns, assignment, moderation, publication of answers.
+    "budget.manage": frozenset({"coordinator", "admin"}),
+    # Feasibility review: an agent's queue (scoped to their services in civic.review).
+    "review.queue": frozenset({"agent"}),
+    "review.dashboard": frozenset({"agent", "coordinator", "admin"}),
 }
 
 PUBLIC = "public"

@@ -38,6 +38,7 @@ def make_config(**extra: object) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(),
         "CIVIC_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": "localhost",
+        "CIVIC_UPLOAD_FOLDER": f"{_TMP}/uploads",
         **extra,
     }
 

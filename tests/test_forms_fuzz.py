@@ -34,7 +34,8 @@ def _form_pages(app) -> list[str]:
             "quartier_id": db.session.scalar(select(Quartier.id)),
             "service_id": db.session.scalar(select(CityService.id)),
             "council_id": db.session.scalar(select(Council.id)),
-            "interlocutor_id": db.session.scalar(select(Interlocutor.id))}
+            "interlocutor_id": db.session.scalar(select(Interlocutor.id)),
+            **_budget_ids()}
     pages = []
     for rule in app.url_map.iter_rules():
         if {"GET", "POST"} <= rule.methods and not rule.rule.startswith("/api/"):
@@ -46,6 +47,20 @@ def _form_pages(app) -> list[str]:
     return sorted(set(pages))
 
 
+def _budget_ids() -> dict:
+    """The fuzzing user's own proposal, and a review of the service they are an agent of."""
+    from civic.accounts.models import User
+    from civic.budgeting.models import Campaign, Proposal
+    from civic.review.models import FeasibilityReview
+
+    fuzz = db.session.execute(select(User).where(User.email == "fuzz@example.org")).scalar()
+    return {"campaign_id": db.session.scalar(select(Campaign.id)),
+            "proposal_id": db.session.scalar(select(Proposal.id).where(
+                Proposal.author_id == fuzz.id)) if fuzz else None,
+            "review_id": db.session.scalar(select(FeasibilityReview.id).where(
+                FeasibilityReview.service_id.in_(fuzz.scopes("agent")))) if fuzz else None}
+
+
 @pytest.fixture
 def admin_client(app, client):
     with app.app_context():
@@ -53,7 +68,16 @@ def admin_client(app, client):
 
         seed_demo()
         db.session.commit()
-        make_user("fuzz@example.org", roles=("admin", "coordinator"))
+        voirie = db.session.scalar(select(CityService.id).where(CityService.slug == "voirie"))
+        fuzz = make_user("fuzz@example.org", roles=("admin", "coordinator", ("agent", voirie)))
+        from civic.budgeting import services as budget
+        from civic.budgeting.models import Campaign
+        from tests.budgeting.factories import proposal_data
+
+        campaign = db.session.execute(select(Campaign)).scalars().first()
+        budget.save_proposal(fuzz, campaign, None, proposal_data(
+            campaign, quartier_id=fuzz.quartier_id), submit=True)
+        db.session.commit()
     login(client, "fuzz@example.org")
     return client
 

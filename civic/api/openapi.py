@@ -115,6 +115,56 @@ ACTIONPLAN_SCHEMAS: dict[str, Any] = {
 }
 
 
+# ---- participatory budget (money in integer cents, times in UTC, ISO 8601 with Z)
+PUBLIC_STATUS_VALUES = ["feasible", "merged", "needs_info", "not_winner", "realised",
+                        "selected", "submitted", "under_review", "unfeasible", "winner",
+                        "withdrawn"]
+CAMPAIGN_ID = {"name": "campaign_id", "in": "path", "required": True,
+               "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+_DATETIME = {"type": "string", "format": "date-time"}
+_NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
+CAMPAIGN_SCHEMA = {
+    "type": "object",
+    "required": ["id", "title", "total_cents", "current_phase", "phases", "envelopes",
+                 "themes", "ballot_format", "counting_rule", "settings_frozen"],
+    "properties": {
+        "id": {"type": "integer"}, "title": {"type": "string"},
+        "total_cents": {"type": "integer", "minimum": 0},
+        "current_phase": {"type": "string", "enum": [
+            "upcoming", "information", "submission", "review", "vote", "results",
+            "realisation"]},
+        "phases": {"type": "array", "items": {
+            "type": "object", "required": ["phase", "starts_at"],
+            "properties": {"phase": {"type": "string"}, "starts_at": _DATETIME}}},
+        "envelopes": {"type": "array", "items": {
+            "type": "object", "required": ["quartier", "amount_cents"],
+            "properties": {"quartier": {"type": ["string", "null"],
+                                        "description": "quartier code; null: city-wide"},
+                           "amount_cents": {"type": "integer", "minimum": 0}}}},
+        "themes": {"type": "array", "items": {"type": "string"}},
+        "ballot_format": {"type": "string", "enum": ["approval", "knapsack", "cumulative"]},
+        "counting_rule": {"type": "string", "enum": ["greedy", "mes"]},
+        "settings_frozen": {"type": "boolean"},
+    },
+}
+PROPOSAL_SCHEMA = {
+    "type": "object",
+    "required": ["id", "campaign_id", "title", "description", "status", "quartier", "theme",
+                 "estimated_cost_cents", "validated_cost_cents", "answer",
+                 "answer_published_at", "submitted_at"],
+    "properties": {
+        "id": {"type": "integer"}, "campaign_id": {"type": "integer"},
+        "title": {"type": "string"}, "description": {"type": "string"},
+        "status": {"type": "string", "enum": PUBLIC_STATUS_VALUES},
+        "quartier": {"type": ["string", "null"]}, "theme": {"type": ["string", "null"]},
+        "estimated_cost_cents": {"type": "integer"},
+        "validated_cost_cents": {"type": ["integer", "null"]},
+        "answer": {"type": ["string", "null"]},
+        "answer_published_at": _NULLABLE_DATETIME, "submitted_at": _NULLABLE_DATETIME,
+    },
+}
+
+
 def openapi_document() -> dict[str, Any]:
     """Build the document (cheap; cached by the client through its ETag)."""
     return {
@@ -175,6 +225,25 @@ def openapi_document() -> dict[str, Any]:
                 {"$ref": "#/components/schemas/BienveilleursStatistics"},
                 params=[{"name": "year", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}}]),
+            "/campaigns": _get("Participatory-budget campaigns", {
+                "type": "object", "required": ["items"],
+                "properties": {"items": {"type": "array",
+                                         "items": {"$ref": "#/components/schemas/Campaign"}}},
+            }),
+            "/campaigns/{campaign_id}": _get(
+                "One campaign", {"$ref": "#/components/schemas/Campaign"},
+                params=[CAMPAIGN_ID], not_found=True),
+            "/campaigns/{campaign_id}/proposals": _get("A campaign's public proposals", {
+                "type": "object", "required": ["items", "total", "limit", "offset"],
+                "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Proposal"}},
+                    "total": {"type": "integer", "minimum": 0},
+                    "limit": {"type": "integer"}, "offset": {"type": "integer"},
+                },
+            }, params=[CAMPAIGN_ID, *PAGING,
+                       {"name": "status", "in": "query", "required": False,
+                        "schema": {"type": "string", "enum": PUBLIC_STATUS_VALUES}}],
+                not_found=True),
         },
         "components": {"schemas": {
             **ACTIONPLAN_SCHEMAS,
@@ -225,5 +294,7 @@ def openapi_document() -> dict[str, Any]:
                              "is_priority": {"type": "boolean"},
                              "outline": {"type": ["object", "null"]},
                          }},
+            "Campaign": CAMPAIGN_SCHEMA,
+            "Proposal": PROPOSAL_SCHEMA,
         }},
     }

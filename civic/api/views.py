@@ -248,6 +248,99 @@ def bienveilleurs_statistics():
             "conciergerie_by_barrier": table(stats.conciergerie, q.code),
         } for q in stats.quartiers],
     })
+# ---------------------------------------------------------------- participatory budget
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() + "Z" if value else None
+
+
+def campaign_json(c: Any) -> dict[str, Any]:
+    """Public representation of a campaign: money in cents, times in UTC."""
+    from civic.budgeting.states import DATED_PHASES
+
+    return {
+        "id": c.id, "title": c.title, "total_cents": c.total_cents,
+        "current_phase": c.phase().value,
+        "phases": [{"phase": p.value, "starts_at": _iso(s)}
+                   for p, s in zip(DATED_PHASES, c.phase_starts, strict=True)],
+        "envelopes": [{"quartier": e.quartier.code if e.quartier else None,
+                       "amount_cents": e.amount_cents} for e in c.envelopes],
+        "themes": [t.name for t in c.themes],
+        "ballot_format": c.ballot_format, "counting_rule": c.counting_rule,
+        "settings_frozen": c.settings_frozen,
+    }
+
+
+def proposal_json(p: Any) -> dict[str, Any]:
+    """Public fields of a proposal (no author identity beyond the display name)."""
+    return {
+        "id": p.id, "campaign_id": p.campaign_id, "title": p.title,
+        "description": p.description, "status": p.status,
+        "quartier": p.quartier.code if p.quartier else None,
+        "theme": p.theme.name if p.theme else None,
+        "estimated_cost_cents": p.estimated_cost_cents,
+        "validated_cost_cents": p.validated_cost_cents,
+        "answer": p.answer_public if p.answer_published_at else None,
+        "answer_published_at": _iso(p.answer_published_at),
+        "submitted_at": _iso(p.submitted_at),
+    }
+
+
+def _public_campaign(campaign_id: int) -> Any:
+    from civic.budgeting.models import Campaign
+    from civic.budgeting.services import campaign_is_public
+
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or not campaign_is_public(campaign):
+        return None
+    return campaign
+
+
+@bp.route("/campaigns")
+@public
+def campaigns():
+    """Participatory-budget campaigns with their envelopes and phases."""
+    from civic.budgeting.services import public_campaigns
+
+    return _json({"items": [campaign_json(c) for c in public_campaigns()]})
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@public
+def campaign(campaign_id: int):
+    """One campaign."""
+    c = _public_campaign(campaign_id)
+    if c is None:
+        return _error(404, "no public campaign with this id")
+    return _json(campaign_json(c))
+
+
+@bp.route("/campaigns/<int:campaign_id>/proposals")
+@public
+def campaign_proposals(campaign_id: int):
+    """A campaign's public proposals, paginated, filterable by status."""
+    from civic.budgeting.models import Proposal
+    from civic.budgeting.states import PUBLIC_STATUSES
+
+    c = _public_campaign(campaign_id)
+    if c is None:
+        return _error(404, "no public campaign with this id")
+    paging = _paging()
+    if isinstance(paging, Response):
+        return paging
+    limit, offset = paging
+    statuses = sorted(s.value for s in PUBLIC_STATUSES)
+    stmt = select(Proposal).where(Proposal.campaign_id == c.id,
+                                  Proposal.status.in_(statuses))
+    status = request.args.get("status")
+    if status is not None:
+        if status not in statuses:
+            return _error(400, "status must be one of: " + ", ".join(statuses))
+        stmt = stmt.where(Proposal.status == status)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db.session.execute(stmt.order_by(Proposal.id).offset(offset).limit(limit)).scalars()
+    return _json({"items": [proposal_json(p) for p in rows], "total": total,
+                  "limit": limit, "offset": offset})
 
 
 @bp.errorhandler(404)

@@ -38,8 +38,8 @@ def index():
 @bp.route("/budget-participatif")
 @public
 def budget():
-    """The participatory budget (filled by the budget issues)."""
-    return render_template("core/section.html", section="budget")
+    """The participatory budget: its campaigns."""
+    return redirect(url_for("budgeting.campaigns"))
 
 
 @bp.route("/plan-d-action")

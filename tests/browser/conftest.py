@@ -50,6 +50,7 @@ def live_app():
         "CIVIC_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "CIVIC_LOGIN_LIMIT": "1000 per minute",
         "CIVIC_REGISTER_LIMIT": "1000 per minute",
+        "CIVIC_UPLOAD_FOLDER": f"{folder}/uploads",
     })
     with app.app_context():
         from flask_migrate import upgrade

@@ -118,12 +118,14 @@ def _pages_for(live_app, role: str) -> list[str]:
                 "service_id": 1, "council_id": 1, "code": "DEN-01", "grant_id": 1,
                 "token": "x", "plan_id": plan.id, "node_id": action_id,
                 "action_id": action_id, "referral_id": 1, "job_id": 1, "interlocutor_id": 1,
-                "offer_id": 1, "member_id": 1}
+                "offer_id": 1, "member_id": 1,
+                **_budget_args()}
         urls = []
         with live_app.test_request_context():
             for rule in live_app.url_map.iter_rules():
                 if "GET" not in rule.methods or rule.endpoint == "static" \
-                        or rule.rule.startswith("/api/") or rule.endpoint == "accounts.export":
+                        or rule.rule.startswith("/api/") or rule.endpoint in (
+                            "accounts.export", "budgeting.image"):
                     continue
                 access = access_of(rule.endpoint)
                 allowed = access == PUBLIC or (user is not None and user_can(user, access))
@@ -131,6 +133,24 @@ def _pages_for(live_app, role: str) -> list[str]:
                     continue
                 urls.append(rule.build(args, append_unknown=False)[1])
     return sorted(set(urls))
+
+
+def _budget_args() -> dict:
+    """The demo campaign, the demo resident's submitted proposal (so that her edit and
+    answer pages show their forms) and a review of the Voirie service."""
+    from civic.budgeting.models import Campaign, Proposal
+    from civic.review.models import FeasibilityReview
+    from civic.territory.models import CityService
+
+    habitante = db.session.execute(
+        select(User).where(User.email == "habitante@demo.civic.example")).scalar_one()
+    proposal = db.session.execute(select(Proposal).where(
+        Proposal.author_id == habitante.id, Proposal.status == "submitted")).scalars().first()
+    voirie = db.session.scalar(select(CityService.id).where(CityService.slug == "voirie"))
+    return {"campaign_id": db.session.scalar(select(Campaign.id)),
+            "proposal_id": proposal.id, "image_id": 1,
+            "review_id": db.session.scalar(select(FeasibilityReview.id).where(
+                FeasibilityReview.service_id == voirie))}
 
 
 ROLE_EMAILS = {

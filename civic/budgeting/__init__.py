@@ -1,0 +1,1 @@
+"""Participatory budget: campaigns and residents' proposals."""

@@ -1,0 +1,1 @@
+"""Feasibility review of budget proposals by the city services."""
