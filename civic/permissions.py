@@ -53,6 +53,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "coordination.verify": frozenset({"coordinator"}),
     # Updating the action plan (status, indicators, porteurs): the politique de la ville team.
     "actionplan.manage": frozenset({"coordinator", "admin"}),
+    # Councils: members, draws, meetings, answers for porteurs (the politique de la ville team).
+    "councils.manage": frozenset({"coordinator", "admin"}),
+    # Acting as a council (avis, questions, dashboard); services check the council's scope.
+    "council.act": frozenset({"council_member"}),
     "admin.users": frozenset({"admin"}),
     "admin.territory": frozenset({"admin"}),
     "admin.audit": frozenset({"admin"}),
