@@ -112,6 +112,82 @@ ACTIONPLAN_SCHEMAS: dict[str, Any] = {
 }
 
 
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+_COUNCIL_PROPS = {
+    "id": {"type": "integer"}, "name": {"type": "string"}, "quartier": NULLABLE_STR,
+    "members": {"type": "object", "required": ["habitants", "associations"],
+                "description": "Current members per collège",
+                "properties": {"habitants": {"type": "integer", "minimum": 0},
+                               "associations": {"type": "integer", "minimum": 0}}},
+    "rules": {"type": "array", "items": {
+        "type": "object", "required": ["rule", "ok", "detail"],
+        "properties": {"rule": {"type": "string"}, "ok": {"type": "boolean"},
+                       "detail": {"type": "string"}}}},
+}
+_INT_LIST_MAP = {"type": "object",
+                 "additionalProperties": {"type": "array", "items": {"type": "integer"}}}
+COUNCIL_SCHEMAS: dict[str, Any] = {
+    "CouncilSummary": {"type": "object", "required": list(_COUNCIL_PROPS),
+                       "properties": _COUNCIL_PROPS},
+    "Council": {"type": "object",
+                "required": [*_COUNCIL_PROPS, "member_list", "draws", "avis"],
+                "properties": {
+                    **_COUNCIL_PROPS, "description": {"type": "string"},
+                    "member_list": {"type": "array", "items": {
+                        "type": "object", "required": ["name", "college", "drawn"],
+                        "properties": {
+                            "name": {"type": "string", "description": "Published name"},
+                            "college": {"type": "string",
+                                        "enum": ["habitants", "associations"]},
+                            "organisation": NULLABLE_STR, "drawn": {"type": "boolean"},
+                            "term_start": {"type": "string", "format": "date"},
+                            "term_end": {"type": ["string", "null"], "format": "date"}}}},
+                    "draws": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["id", "at", "seed", "seats", "quotas", "volunteers",
+                                     "drawn", "names"],
+                        "description": "Re-run: within each stratum, sort the volunteer "
+                                       "numbers by SHA-256('<seed>:<number>') ascending "
+                                       "and take as many as the quota.",
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "at": {"type": "string", "format": "date-time"},
+                            "seed": {"type": "string"}, "seats": {"type": "integer"},
+                            "quotas": {"type": "object",
+                                       "additionalProperties": {"type": "integer"}},
+                            "volunteers": _INT_LIST_MAP, "drawn": _INT_LIST_MAP,
+                            "outside_strata": {"type": "integer"},
+                            "names": {"type": "array", "items": {"type": "string"}}}}},
+                    "avis": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["action_id", "opinion", "rating", "text", "at"],
+                        "properties": {
+                            "action_id": {"type": "integer"},
+                            "opinion": {"type": "string",
+                                        "enum": ["favourable", "reserved", "unfavourable"]},
+                            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                            "text": {"type": "string"},
+                            "at": {"type": "string", "format": "date-time"}}}},
+                }},
+    "Meeting": {"type": "object",
+                "required": ["id", "council_id", "starts_at", "duration_minutes", "location",
+                             "agenda", "convened", "attendance", "minutes",
+                             "minutes_approved_at"],
+                "properties": {
+                    "id": {"type": "integer"}, "council_id": {"type": "integer"},
+                    "starts_at": {"type": "string", "format": "date-time"},
+                    "duration_minutes": {"type": "integer"},
+                    "location": {"type": "string"}, "agenda": {"type": "string"},
+                    "convened": {"type": "boolean"},
+                    "attendance": {"type": ["object", "null"],
+                                   "properties": {"present": {"type": "integer"},
+                                                  "members": {"type": "integer"}}},
+                    "minutes": {"type": ["string", "null"],
+                                "description": "Published once approved by the council"},
+                    "minutes_approved_at": NULLABLE_TIME}},
+}
+
+
 def openapi_document() -> dict[str, Any]:
     """Build the document (cheap; cached by the client through its ETag)."""
     return {
@@ -167,9 +243,32 @@ def openapi_document() -> dict[str, Any]:
                          "schema": {"type": "integer", "minimum": 1,
                                     "maximum": 2147483647}}],
                 not_found=True),
+            "/councils": _get("Conseils citoyens", {
+                "type": "object", "required": ["items"],
+                "properties": {"items": {
+                    "type": "array", "items": {"$ref": "#/components/schemas/CouncilSummary"}}},
+            }),
+            "/councils/{council_id}": _get(
+                "One council: published member names, draw reports, avis",
+                {"$ref": "#/components/schemas/Council"},
+                params=[{"name": "council_id", "in": "path", "required": True,
+                         "schema": {"type": "integer", "minimum": 1,
+                                    "maximum": 2147483647}}],
+                not_found=True),
+            "/meetings": _get("Council meetings, latest first", {
+                "type": "object", "required": ["items", "total", "limit", "offset"],
+                "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Meeting"}},
+                    "total": {"type": "integer", "minimum": 0},
+                    "limit": {"type": "integer"}, "offset": {"type": "integer"},
+                },
+            }, params=[*PAGING, {"name": "council", "in": "query", "required": False,
+                                 "schema": {"type": "integer", "minimum": 0,
+                                            "maximum": 2147483647}}]),
         },
         "components": {"schemas": {
             **ACTIONPLAN_SCHEMAS,
+            **COUNCIL_SCHEMAS,
             "Error": {"type": "object", "required": ["error", "status"],
                       "properties": {"error": {"type": "string"},
                                      "status": {"type": "integer"}}},
