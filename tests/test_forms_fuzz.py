@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from civic.councils.models import CouncilAvis, CouncilQuestion, Meeting
 from civic.extensions import db
 from civic.territory.models import CityService, Commune, Council, Quartier
 from tests.conftest import csrf_from, login, make_user
@@ -32,7 +33,10 @@ def _form_pages(app) -> list[str]:
             "commune_id": db.session.scalar(select(Commune.id)),
             "quartier_id": db.session.scalar(select(Quartier.id)),
             "service_id": db.session.scalar(select(CityService.id)),
-            "council_id": db.session.scalar(select(Council.id))}
+            "council_id": db.session.scalar(select(Council.id)),
+            "meeting_id": db.session.scalar(select(Meeting.id)),
+            "question_id": db.session.scalar(select(CouncilQuestion.id)),
+            "node_id": db.session.scalar(select(CouncilAvis.node_id))}
     pages = []
     for rule in app.url_map.iter_rules():
         if {"GET", "POST"} <= rule.methods and not rule.rule.startswith("/api/"):

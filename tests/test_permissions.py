@@ -45,6 +45,14 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     **{f"actionplan.{e}": frozenset({"coordinator", "admin"}) for e in (
         "change_status", "edit_action", "add_indicator", "record_value")},
     "api.plans": P, "api.plan": P, "api.action": P,
+    **{f"councils.{e}": P for e in ("council", "draw", "meeting", "meeting_ics", "calendar")},
+    "councils.apply": frozenset(ROLES),
+    **{f"councils.{e}": frozenset({"coordinator", "admin"}) for e in (
+        "manage", "add_member", "end_member", "run_draw", "new_meeting", "convene",
+        "attendance", "minutes", "questions", "answer")},
+    **{f"councils.{e}": frozenset({"council_member"}) for e in (
+        "dashboard", "give_avis", "ask")},
+    "api.councils_list": P, "api.council": P, "api.meetings": P,
 }
 
 
@@ -72,14 +80,41 @@ def world(app):
         plan = make_plan()
         action = plan_action(plan, "1.1.1")
         grant = db.session.execute(select(RoleGrant)).scalars().first()
+        council_args = _council_world(council, action, users)
         args = {
             "user_id": agent_made.id, "grant_id": grant.id, "commune_id": db.session.scalar(
                 select(Commune.id)), "quartier_id": q.id, "service_id": svc.id,
             "council_id": council.id, "code": q.code, "token": "not-a-token",
             "plan_id": plan.id, "node_id": action.id, "action_id": action.id,
+            **council_args,
         }
         emails = {r: u.email for r, u in users.items()}
     return emails, args
+
+
+def _council_world(council, action, users) -> dict[str, int]:
+    """A draw, a meeting, a member and a question in the council, through the services."""
+    from datetime import timedelta
+
+    from civic.actionplan import services as actionplan
+    from civic.councils import services as councils
+    from tests.conftest import make_volunteers
+
+    make_volunteers(council, 1, 1)
+    coordinator = users["coordinator"]
+    the_draw = councils.run_draw(coordinator, council, seats=2, seed="matrix", age_bands=None,
+                                 term_end=None)
+    meeting = councils.schedule_meeting(coordinator, council,
+                                        day=councils.today() + timedelta(days=7),
+                                        time="18:30", location="Salle", agenda="Ordre du jour")
+    actionplan.update_action(coordinator, action, porteur="Ville", partners="",
+                             period_start=None, period_end=None, budget_cents=None,
+                             quartier_ids=[council.quartier_id], public_ids=[], tag_ids=[])
+    db.session.refresh(users["council_member"])
+    question = councils.ask_question(users["council_member"], council, action, "Pourquoi ?")
+    db.session.commit()
+    return {"draw_id": the_draw.id, "meeting_id": meeting.id, "question_id": question.id,
+            "member_id": the_draw.members[0].id}
 
 
 def _client_for(app, role, emails):
