@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
@@ -200,3 +201,137 @@ class CouncilQuestion(db.Model):
 
     council: Mapped[Council] = relationship()
     node: Mapped[PlanNode] = relationship()
+
+
+# --- the yearly programming cycle --------------------------------------------------------
+
+
+class Decision(enum.Enum):
+    """The steering committee's decision on an application to a call for projects."""
+
+    SELECTED = "selected"  # retenue
+    NOT_SELECTED = "not_selected"  # non retenue
+
+    @property
+    def title(self) -> str:
+        """Translated name."""
+        return str(DECISION_TITLES[self])
+
+
+DECISION_TITLES = {Decision.SELECTED: _l("Selected"), Decision.NOT_SELECTED: _l("Not selected")}
+
+
+class Outcome(enum.Enum):
+    """What the yearly evaluation decides for an action."""
+
+    CONTINUE = "continue"
+    EVOLVE = "evolve"
+    REPLACE = "replace"
+    STOP = "stop"
+
+    @property
+    def title(self) -> str:
+        """Translated name."""
+        return str(OUTCOME_TITLES[self])
+
+
+OUTCOME_TITLES = {Outcome.CONTINUE: _l("Continue"), Outcome.EVOLVE: _l("Evolve"),
+                  Outcome.REPLACE: _l("Replace"), Outcome.STOP: _l("Stop")}
+
+
+class ProjectCall(db.Model):
+    """A yearly call for action proposals (appel à projets) of a plan."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int]
+    title: Mapped[str] = mapped_column(String(255))
+    # Published criteria, one per line (Porte du Hainaut: the four innovation criteria).
+    criteria: Mapped[str] = mapped_column(Text)
+    # Highest share of the budget the call may co-finance (the seed: up to 80 %).
+    max_cofinancing_percent: Mapped[int] = mapped_column(default=80)
+    closes_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    plan: Mapped[Any] = relationship("Plan")
+    applications: Mapped[list[CallApplication]] = relationship(
+        back_populates="call", order_by="CallApplication.id", cascade="all, delete-orphan")
+
+    __table_args__ = (UniqueConstraint("plan_id", "year", name="uq_project_call_year"),)
+
+    @property
+    def criteria_list(self) -> list[str]:
+        """Criteria, one per line."""
+        return [c.strip() for c in self.criteria.splitlines() if c.strip()]
+
+
+class CallApplication(db.Model):
+    """An application by a porteur (association, service) to a call for projects."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(
+        ForeignKey("project_call.id", ondelete="CASCADE"), index=True)
+    applicant_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    porteur: Mapped[str] = mapped_column(String(160))
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text)
+    quartier_id: Mapped[int | None] = mapped_column(ForeignKey("quartier.id"), index=True)
+    budget_cents: Mapped[int]
+    requested_cents: Mapped[int]
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decision: Mapped[Decision | None] = mapped_column(_enum(Decision))
+    decision_reasons: Mapped[str] = mapped_column(Text, default="")
+    # Who sat on the steering committee, council delegates included.
+    committee: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    call: Mapped[ProjectCall] = relationship(back_populates="applications")
+    quartier: Mapped[Any] = relationship("Quartier")
+    avis: Mapped[list[ApplicationAvis]] = relationship(
+        back_populates="application", order_by="ApplicationAvis.at",
+        cascade="all, delete-orphan")
+
+    @property
+    def cofinancing_percent(self) -> float:
+        """Requested share of the budget, in percent."""
+        return 100 * self.requested_cents / self.budget_cents if self.budget_cents else 0.0
+
+
+class ApplicationAvis(db.Model):
+    """A council's avis on an application (one per council, updated in place)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("call_application.id", ondelete="CASCADE"), index=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("council.id", ondelete="CASCADE"))
+    opinion: Mapped[Opinion] = mapped_column(_enum(Opinion))
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    application: Mapped[CallApplication] = relationship(back_populates="avis")
+    council: Mapped[Council] = relationship()
+
+    __table_args__ = (UniqueConstraint("application_id", "council_id",
+                                       name="uq_application_avis_council"),)
+
+
+class EvaluationDecision(db.Model):
+    """The yearly evaluation's decision on an action, with the councils' avis beside it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_node.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int]
+    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome))
+    replaced_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_node.id", ondelete="SET NULL"))
+    reasons: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    node: Mapped[PlanNode] = relationship(foreign_keys=[node_id])
+    replaced_by: Mapped[PlanNode | None] = relationship(foreign_keys=[replaced_by_id])
+
+    __table_args__ = (UniqueConstraint("node_id", "year", name="uq_evaluation_decision_year"),)
