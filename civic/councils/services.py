@@ -300,11 +300,14 @@ def run_draw(actor: Any, council: Council, *, seats: int | None, seed: str | Non
 
 
 def draw_report(the_draw: CouncilDraw) -> dict[str, Any]:
-    """The public report: quotas, volunteer numbers per stratum, drawn names."""
+    """The public report: quotas, volunteer numbers per stratum, drawn names.
+
+    Names are listed alphabetically, not in draw order, so that a name cannot be matched
+    to its stratum (an age band is personal data the report must not publish).
+    """
     report = json.loads(the_draw.report_json)
-    names = {m.id: m.published_name for m in the_draw.members}
-    ordered = sorted(the_draw.members, key=lambda m: m.id)
-    return {**report, "names": [names[m.id] for m in ordered]}
+    return {**report, "names": sorted((m.published_name for m in the_draw.members),
+                                      key=str.casefold)}
 
 
 def rerun_draw(the_draw: CouncilDraw) -> list[int]:
