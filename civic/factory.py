@@ -136,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from civic.admin.views import bp as admin_bp
     from civic.api.views import bp as api_bp
     from civic.core.views import bp as core_bp
+    from civic.councils.cycle_views import bp as cycle_bp
     from civic.councils.views import bp as councils_bp
     from civic.spaces.views import bp as spaces_bp
 
@@ -144,6 +145,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(spaces_bp)
     app.register_blueprint(actionplan_bp)
     app.register_blueprint(councils_bp)
+    app.register_blueprint(cycle_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # read-only JSON API: GET only, no cookies needed

@@ -129,3 +129,63 @@ class AnswerForm(FlaskForm):
     """The porteur's answer to a council's question."""
 
     answer = TextAreaField(_l("Answer"), validators=[InputRequired(), Length(max=4000)])
+
+
+class CallForm(FlaskForm):
+    """Open a plan's yearly call for projects."""
+
+    year = IntegerField(_l("Year"), validators=[InputRequired()])
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=255)])
+    criteria = TextAreaField(_l("Criteria"), validators=[InputRequired(), Length(max=5000)],
+                             description=_l("One per line; published with the call."))
+    max_cofinancing_percent = IntegerField(
+        _l("Highest co-financing, in percent of the budget"), validators=[Optional()])
+    closes_on = DateField(_l("Closing date"), validators=[InputRequired()])
+
+
+class ApplicationForm(FlaskForm):
+    """A porteur's proposal to a call for projects."""
+
+    porteur = StringField(_l("Porteur (association, service…)"),
+                          validators=[InputRequired(), Length(max=160)])
+    title = StringField(_l("Title of the action"), validators=[InputRequired(), Length(max=255)])
+    description = TextAreaField(
+        _l("Description"), validators=[InputRequired(), Length(max=5000)],
+        description=_l("What the action does, for whom, and how it meets the criteria."))
+    quartier_id = SelectField(_l("Quartier concerned (optional)"), coerce=optional_int,
+                              validate_choice=False, validators=[Optional()])
+    budget = StringField(_l("Total budget in euros"), validators=[InputRequired(),
+                                                                   Length(max=20)])
+    requested = StringField(_l("Co-financing requested in euros"),
+                            validators=[InputRequired(), Length(max=20)])
+
+
+class ApplicationAvisForm(FlaskForm):
+    """A council's avis on an application."""
+
+    opinion = RadioField(_l("Avis of the council"), validate_choice=False,
+                         validators=[InputRequired()])
+    text = TextAreaField(_l("Reasons"), validators=[InputRequired(), Length(max=4000)])
+
+
+class DecisionForm(FlaskForm):
+    """The steering committee's decision on an application."""
+
+    decision = SelectField(_l("Decision"), validate_choice=False, validators=[InputRequired()])
+    reasons = TextAreaField(_l("Reasons"), validators=[InputRequired(), Length(max=4000)],
+                            description=_l("Published with the decision."))
+    committee = TextAreaField(
+        _l("Members of the steering committee"), validators=[InputRequired(), Length(max=1000)],
+        description=_l("Including the councils' delegates."))
+
+
+class EvaluationForm(FlaskForm):
+    """The yearly evaluation's decision on an action."""
+
+    year = IntegerField(_l("Year evaluated"), validators=[InputRequired()])
+    outcome = SelectField(_l("Decision"), validate_choice=False, validators=[InputRequired()])
+    replaced_by = SelectField(_l("Replaced by (only to replace)"), coerce=optional_int,
+                              validate_choice=False, validators=[Optional()])
+    reasons = TextAreaField(_l("Reasons"), validators=[InputRequired(), Length(max=4000)],
+                            description=_l("Published on the action's page, with the "
+                                           "councils' avis."))
