@@ -178,8 +178,39 @@ def seed_demo_council() -> dict[str, int]:
         councils.answer_question(coordinator, question,
                                  "Douze jeunes du Faubourg Duchâteau en 2025.")
         created["avis"] += 1
+    created["calls"] = seed_demo_call(council, coordinator, member)
     db.session.flush()
     return created
+
+
+def seed_demo_call(council: Council, coordinator: User, member: User) -> int:
+    """The Porte du Hainaut plan's yearly call, prefilled from its seed, with one proposal
+    and the council's avis on it (the decision is left to the demo's coordinator)."""
+    from datetime import timedelta
+
+    from civic.actionplan.models import Plan
+    from civic.councils import cycle
+    from civic.councils import services as councils
+    from civic.councils.models import ProjectCall
+
+    plan = db.session.execute(select(Plan).where(Plan.slug.contains("hainaut"))).scalar()
+    if plan is None or db.session.execute(select(ProjectCall)).scalar():
+        return 0
+    criteria, ceiling = cycle.seed_call_defaults(plan)
+    year = councils.today().year + 1
+    call = cycle.open_call(coordinator, plan, year=year,
+                           title=f"Appel à projets {year} du contrat de ville",
+                           criteria="\n".join(criteria), max_cofinancing_percent=ceiling,
+                           closes_on=councils.today() + timedelta(days=60))
+    application = cycle.apply_to_call(
+        coordinator, call, porteur="Association Duchâteau Solidaire",
+        title="Garde d'enfants en horaires décalés",
+        description="Une solution de garde de 6 h à 22 h pour les parents du quartier qui "
+                    "reprennent un emploi.",
+        quartier_id=council.quartier_id, budget_cents=4_000_000, requested_cents=3_000_000)
+    cycle.give_application_avis(member, council, application, opinion="favourable",
+                                text="Besoin très fort dans le quartier, exprimé en réunion.")
+    return 1
 
 
 
