@@ -9,7 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from civic.councils.models import CouncilAvis, CouncilQuestion, Meeting
+from civic.councils.models import (
+    CallApplication,
+    CouncilAvis,
+    CouncilQuestion,
+    Meeting,
+    ProjectCall,
+)
 from civic.extensions import db
 from civic.territory.models import CityService, Commune, Council, Quartier
 from tests.conftest import csrf_from, login, make_user
@@ -36,7 +42,9 @@ def _form_pages(app) -> list[str]:
             "council_id": db.session.scalar(select(Council.id)),
             "meeting_id": db.session.scalar(select(Meeting.id)),
             "question_id": db.session.scalar(select(CouncilQuestion.id)),
-            "node_id": db.session.scalar(select(CouncilAvis.node_id))}
+            "node_id": db.session.scalar(select(CouncilAvis.node_id)),
+            "call_id": db.session.scalar(select(ProjectCall.id)),
+            "application_id": db.session.scalar(select(CallApplication.id))}
     pages = []
     for rule in app.url_map.iter_rules():
         if {"GET", "POST"} <= rule.methods and not rule.rule.startswith("/api/"):

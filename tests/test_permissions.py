@@ -53,6 +53,10 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     **{f"councils.{e}": frozenset({"council_member"}) for e in (
         "dashboard", "give_avis", "ask")},
     "api.councils_list": P, "api.council": P, "api.meetings": P,
+    "cycle.calls": P, "cycle.call": P, "cycle.apply": frozenset(ROLES),
+    **{f"cycle.{e}": frozenset({"coordinator", "admin"}) for e in (
+        "new_call", "decide", "evaluate")},
+    "cycle.application_avis": frozenset({"council_member"}),
 }
 
 
@@ -112,9 +116,18 @@ def _council_world(council, action, users) -> dict[str, int]:
                              quartier_ids=[council.quartier_id], public_ids=[], tag_ids=[])
     db.session.refresh(users["council_member"])
     question = councils.ask_question(users["council_member"], council, action, "Pourquoi ?")
+    from civic.councils import cycle
+
+    call = cycle.open_call(coordinator, action.plan, year=2030, title="Appel 2030",
+                           criteria="Innovation", max_cofinancing_percent=80,
+                           closes_on=councils.today() + timedelta(days=30))
+    application = cycle.apply_to_call(coordinator, call, porteur="Asso", title="Projet",
+                                      description="Texte", quartier_id=council.quartier_id,
+                                      budget_cents=10_000, requested_cents=8_000)
     db.session.commit()
     return {"draw_id": the_draw.id, "meeting_id": meeting.id, "question_id": question.id,
-            "member_id": the_draw.members[0].id}
+            "member_id": the_draw.members[0].id, "call_id": call.id,
+            "application_id": application.id}
 
 
 def _client_for(app, role, emails):

@@ -114,7 +114,14 @@ def _pages_for(live_app, role: str) -> list[str]:
                 select(User).where(User.email == "habitante@demo.civic.example")).scalar_one()
         plan = db.session.execute(select(Plan).order_by(Plan.id)).scalars().first()
         # The action the demo council gave its avis on, so council forms open for real.
-        from civic.councils.models import CouncilAvis, CouncilDraw, CouncilQuestion, Meeting
+        from civic.councils.models import (
+            CallApplication,
+            CouncilAvis,
+            CouncilDraw,
+            CouncilQuestion,
+            Meeting,
+            ProjectCall,
+        )
 
         avis = db.session.execute(select(CouncilAvis)).scalars().first()
         action_id = avis.node_id if avis else next(n.id for n in plan.nodes if n.is_action)
@@ -125,7 +132,9 @@ def _pages_for(live_app, role: str) -> list[str]:
                 "action_id": action_id,
                 "draw_id": db.session.scalar(select(CouncilDraw.id)) or 1,
                 "meeting_id": db.session.scalar(select(Meeting.id)) or 1,
-                "question_id": db.session.scalar(select(CouncilQuestion.id)) or 1}
+                "question_id": db.session.scalar(select(CouncilQuestion.id)) or 1,
+                "call_id": db.session.scalar(select(ProjectCall.id)) or 1,
+                "application_id": db.session.scalar(select(CallApplication.id)) or 1}
         urls = []
         with live_app.test_request_context():
             for rule in live_app.url_map.iter_rules():
