@@ -52,7 +52,7 @@ EXPECTED: dict[str, str | frozenset[str]] = {
         "attendance", "minutes", "questions", "answer")},
     **{f"councils.{e}": frozenset({"council_member"}) for e in (
         "dashboard", "give_avis", "ask")},
-    "api.councils_list": P, "api.council": P, "api.meetings": P,
+    "api.councils_list": P, "api.council": P, "api.meetings": P, "api.calls": P,
     "cycle.calls": P, "cycle.call": P, "cycle.apply": frozenset(ROLES),
     **{f"cycle.{e}": frozenset({"coordinator", "admin"}) for e in (
         "new_call", "decide", "evaluate")},

@@ -108,6 +108,24 @@ ACTIONPLAN_SCHEMAS: dict[str, Any] = {
                        "properties": {"at": {"type": "string", "format": "date-time"},
                                       "from": {"type": "string"}, "to": {"type": "string"},
                                       "note": {"type": "string"}}}},
+                   "council_avis": {"type": "array", "items": {
+                       "type": "object",
+                       "required": ["council_id", "council", "opinion", "rating", "text", "at"],
+                       "properties": {
+                           "council_id": {"type": "integer"}, "council": {"type": "string"},
+                           "opinion": {"type": "string",
+                                       "enum": ["favourable", "reserved", "unfavourable"]},
+                           "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                           "text": {"type": "string"},
+                           "at": {"type": "string", "format": "date-time"}}}},
+                   "evaluations": {"type": "array", "items": {
+                       "type": "object",
+                       "required": ["year", "outcome", "replaced_by_id", "reasons"],
+                       "properties": {
+                           "year": {"type": "integer"},
+                           "outcome": {"type": "string",
+                                       "enum": ["continue", "evolve", "replace", "stop"]},
+                           "replaced_by_id": NULLABLE_INT, "reasons": {"type": "string"}}}},
                }},
 }
 
@@ -169,6 +187,33 @@ COUNCIL_SCHEMAS: dict[str, Any] = {
                             "text": {"type": "string"},
                             "at": {"type": "string", "format": "date-time"}}}},
                 }},
+    "Call": {"type": "object",
+             "required": ["id", "plan_id", "year", "title", "criteria",
+                          "max_cofinancing_percent", "closes_on", "applications"],
+             "properties": {
+                 "id": {"type": "integer"}, "plan_id": {"type": "integer"},
+                 "year": {"type": "integer"}, "title": {"type": "string"},
+                 "criteria": {"type": "array", "items": {"type": "string"}},
+                 "max_cofinancing_percent": {"type": "integer", "minimum": 1, "maximum": 100},
+                 "closes_on": {"type": "string", "format": "date"},
+                 "applications": {"type": "array", "items": {
+                     "type": "object",
+                     "required": ["id", "porteur", "title", "quartier", "budget_cents",
+                                  "requested_cents", "avis", "decision", "decision_reasons"],
+                     "properties": {
+                         "id": {"type": "integer"}, "porteur": {"type": "string"},
+                         "title": {"type": "string"}, "quartier": NULLABLE_STR,
+                         "budget_cents": {"type": "integer", "minimum": 0},
+                         "requested_cents": {"type": "integer", "minimum": 0},
+                         "avis": {"type": "array", "items": {
+                             "type": "object", "required": ["council_id", "opinion", "text"],
+                             "properties": {"council_id": {"type": "integer"},
+                                            "opinion": {"type": "string"},
+                                            "text": {"type": "string"}}}},
+                         "decision": {"type": ["string", "null"],
+                                      "enum": ["selected", "not_selected", None]},
+                         "decision_reasons": NULLABLE_STR}}},
+             }},
     "Meeting": {"type": "object",
                 "required": ["id", "council_id", "starts_at", "duration_minutes", "location",
                              "agenda", "convened", "attendance", "minutes",
@@ -255,6 +300,11 @@ def openapi_document() -> dict[str, Any]:
                          "schema": {"type": "integer", "minimum": 1,
                                     "maximum": 2147483647}}],
                 not_found=True),
+            "/calls": _get("Yearly calls for projects with applications, avis, decisions", {
+                "type": "object", "required": ["items"],
+                "properties": {"items": {"type": "array",
+                                         "items": {"$ref": "#/components/schemas/Call"}}},
+            }),
             "/meetings": _get("Council meetings, latest first", {
                 "type": "object", "required": ["items", "total", "limit", "offset"],
                 "properties": {

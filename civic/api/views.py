@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from civic.actionplan import services as actionplan
 from civic.actionplan.models import Plan, PlanNode
 from civic.api.openapi import openapi_document
+from civic.councils import cycle
 from civic.councils import services as councils
 from civic.councils.models import College, CouncilDraw, Meeting
 from civic.extensions import db
@@ -207,6 +208,12 @@ def action(action_id: int):
         } for i in node.indicators],
         "timeline": [{"at": e.at.isoformat() + "Z", "from": e.from_status, "to": e.to_status,
                       "note": e.note} for e in node.history],
+        "council_avis": [{"council_id": a.council_id, "council": a.council.name,
+                          "opinion": a.opinion.value, "rating": a.rating, "text": a.text,
+                          "at": _utc(a.at)} for a in councils.avis_on(node)],
+        "evaluations": [{"year": e.year, "outcome": e.outcome.value,
+                         "replaced_by_id": e.replaced_by_id, "reasons": e.reasons}
+                        for e in cycle.evaluations_of(node)],
     })
     return _json(data)
 
@@ -295,6 +302,26 @@ def meetings():
                               .offset(offset).limit(limit)).scalars().all()
     return _json({"items": [meeting_json(m) for m in rows], "total": total,
                   "limit": limit, "offset": offset})
+
+
+@bp.route("/calls")
+@public
+def calls():
+    """Yearly calls for projects: criteria, applications, councils' avis and decisions."""
+    return _json({"items": [{
+        "id": c.id, "plan_id": c.plan_id, "year": c.year, "title": c.title,
+        "criteria": c.criteria_list, "max_cofinancing_percent": c.max_cofinancing_percent,
+        "closes_on": c.closes_on.isoformat(),
+        "applications": [{
+            "id": a.id, "porteur": a.porteur, "title": a.title,
+            "quartier": a.quartier.code if a.quartier else None,
+            "budget_cents": a.budget_cents, "requested_cents": a.requested_cents,
+            "avis": [{"council_id": v.council_id, "opinion": v.opinion.value, "text": v.text}
+                     for v in a.avis],
+            "decision": a.decision.value if a.decision else None,
+            "decision_reasons": a.decision_reasons if a.decision else None,
+        } for a in c.applications],
+    } for c in cycle.list_calls()]})
 
 
 @bp.errorhandler(404)

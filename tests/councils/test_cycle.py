@@ -145,3 +145,18 @@ def test_evaluation_decision_moves_the_status_or_changes_nothing(app, client, se
                      ).status_code == 422  # one decision per year
     page = app.test_client().get(url).get_data(as_text=True)
     assert "Étendre au samedi" in page and "2025" in page
+
+
+def test_open_data_lists_calls_and_the_action_carries_avis_and_evaluations(app, client, setup):
+    with app.app_context():
+        action = actionplan.get_action(setup["action"])
+        cycle.record_evaluation(None, action, year=2025, outcome="continue",
+                                reasons="Bons résultats", replaced_by=None)
+        db.session.commit()
+    calls = client.get("/api/v1/calls").get_json()["items"]
+    assert calls[0]["criteria"] == ["Besoin mal satisfait", "Coopération"]
+    assert calls[0]["max_cofinancing_percent"] == 80
+    data = client.get(f"/api/v1/actions/{setup['action']}").get_json()
+    assert data["evaluations"] == [{"year": 2025, "outcome": "continue", "replaced_by_id": None,
+                                    "reasons": "Bons résultats"}]
+    assert data["council_avis"] == []
