@@ -25,7 +25,7 @@ from civic.councils.models import (
     Outcome,
     ProjectCall,
 )
-from civic.councils.services import CouncilError, _text, member_council, today
+from civic.councils.services import CouncilError, clean_text, member_council, today
 from civic.extensions import db
 from civic.territory.models import Council, Quartier
 from civic.timeutil import utcnow
@@ -65,8 +65,8 @@ def open_call(actor: Any, plan: Plan, *, year: int | None, title: str | None,
         raise CouncilError(_("Enter a percentage between 1 and 100."), "max_cofinancing_percent")
     if closes_on is None or closes_on < today():
         raise CouncilError(_("The call must close today or later."), "closes_on")
-    call = ProjectCall(plan=plan, year=year, title=_text(title, "title", 255),
-                       criteria=_text("\n".join(lines), "criteria", 5000),
+    call = ProjectCall(plan=plan, year=year, title=clean_text(title, "title", 255),
+                       criteria=clean_text("\n".join(lines), "criteria", 5000),
                        max_cofinancing_percent=ceiling, closes_on=closes_on)
     db.session.add(call)
     audit(actor, "cycle.call", None, f"{plan.slug} {year}")
@@ -92,9 +92,10 @@ def apply_to_call(user: Any, call: ProjectCall, *, porteur: str | None, title: s
     if quartier_id is not None and db.session.get(Quartier, quartier_id) is None:
         raise CouncilError(_("Choose a quartier from the list."), "quartier_id")
     application = CallApplication(
-        call=call, applicant_id=getattr(user, "id", None), porteur=_text(porteur, "porteur", 160),
-        title=_text(title, "title", 255), description=_text(description, "description", 5000),
-        quartier_id=quartier_id, budget_cents=budget_cents, requested_cents=requested_cents)
+        call=call, applicant_id=getattr(user, "id", None),
+        porteur=clean_text(porteur, "porteur", 160), title=clean_text(title, "title", 255),
+        description=clean_text(description, "description", 5000), quartier_id=quartier_id,
+        budget_cents=budget_cents, requested_cents=requested_cents)
     db.session.add(application)
     audit(user, "cycle.application", None, f"call {call.id}: {application.title}")
     db.session.flush()
@@ -121,7 +122,7 @@ def give_application_avis(user: Any, council: Council, application: CallApplicat
         the_opinion = Opinion(opinion)
     except ValueError as exc:
         raise CouncilError(_("Choose favourable, reserved or unfavourable."), "opinion") from exc
-    body = _text(text, "text", 4000)
+    body = clean_text(text, "text", 4000)
     avis = next((a for a in application.avis if a.council_id == council.id), None)
     if avis is None:
         avis = ApplicationAvis(application=application, council=council)
@@ -143,9 +144,9 @@ def decide(actor: Any, application: CallApplication, *, decision: str | None,
     except ValueError as exc:
         raise CouncilError(_("Choose selected or not selected."), "decision") from exc
     application.decision = the_decision
-    application.decision_reasons = _text(reasons, "reasons", 4000)
+    application.decision_reasons = clean_text(reasons, "reasons", 4000)
     # « La Loi prévoit une représentation citoyenne au sein des instances de pilotage. »
-    application.committee = _text(committee, "committee", 1000)
+    application.committee = clean_text(committee, "committee", 1000)
     application.decided_at = utcnow()
     application.decided_by_id = getattr(actor, "id", None)
     audit(actor, "cycle.decision", None, f"application {application.id}: {the_decision.value}")
@@ -175,7 +176,7 @@ def record_evaluation(actor: Any, action: PlanNode, *, year: int | None, outcome
     if db.session.execute(select(EvaluationDecision).where(
             EvaluationDecision.node_id == action.id, EvaluationDecision.year == year)).scalar():
         raise CouncilError(_("This action already has a decision for this year."), "year")
-    body = _text(reasons, "reasons", 4000)
+    body = clean_text(reasons, "reasons", 4000)
     status = OUTCOME_STATUS.get(the_outcome)
     if the_outcome == Outcome.STOP and action.status == ActionStatus.DONE:
         status = None

@@ -43,7 +43,6 @@ PARIS = ZoneInfo("Europe/Paris")
 MAX_ID = 2**31 - 1
 MAX_SEATS = 60
 STALE_MONTHS = 6  # an action without update for this long is flagged on the dashboard
-GENDER_TITLES = {"female": "Women", "male": "Men"}
 
 
 class CouncilError(AccountError):
@@ -59,7 +58,8 @@ def today() -> date:
     return datetime.now(PARIS).date()
 
 
-def _text(value: str | None, field: str, limit: int, *, required: bool = True) -> str:
+def clean_text(value: str | None, field: str, limit: int, *, required: bool = True) -> str:
+    """Trimmed text, refused when required and empty or longer than ``limit``."""
     value = (value or "").strip()
     if required and not value:
         raise CouncilError(_("This field is required."), field)
@@ -150,7 +150,7 @@ def add_member(actor: Any, council: Council, *, published_name: str, college: st
                gender: str | None, organisation: str | None, email: str | None,
                term_start: date | None, term_end: date | None) -> CouncilMember:
     """Appoint a member (the associations collège, or a resident co-opted by the council)."""
-    name = _text(published_name, "published_name", 80)
+    name = clean_text(published_name, "published_name", 80)
     try:
         the_college = College(college)
     except ValueError as exc:
@@ -160,7 +160,7 @@ def add_member(actor: Any, council: Council, *, published_name: str, college: st
     start = term_start or today()
     if term_end is not None and term_end < start:
         raise CouncilError(_("The term cannot end before it starts."), "term_end")
-    organisation = _text(organisation, "organisation", 160,
+    organisation = clean_text(organisation, "organisation", 160,
                          required=the_college == College.ASSOCIATIONS)
     user = _link_user(actor, council, email)
     member = CouncilMember(council=council, published_name=name, college=the_college,
@@ -205,7 +205,7 @@ def volunteer(user: User, council: Council, *, published_name: str, gender: str 
     refusal = apply_refusal(user, council)
     if refusal:
         raise CouncilError(refusal)
-    name = _text(published_name, "published_name", 80)
+    name = clean_text(published_name, "published_name", 80)
     if gender not in sortition.GENDERS:
         raise CouncilError(_("Choose women or men: the draw keeps parity between them."),
                            "gender")
@@ -253,7 +253,7 @@ def run_draw(actor: Any, council: Council, *, seats: int | None, seed: str | Non
     if seats is None or not 2 <= seats <= MAX_SEATS or seats % 2:
         raise CouncilError(_("Enter an even number of seats between 2 and %(num)d (parity).",
                              num=MAX_SEATS), "seats")
-    seed = _text(seed, "seed", 120, required=False) or secrets.token_hex(16)
+    seed = clean_text(seed, "seed", 120, required=False) or secrets.token_hex(16)
     try:
         bands = sortition.parse_age_bands(age_bands)
     except sortition.SortitionError as exc:
@@ -344,8 +344,8 @@ def schedule_meeting(actor: Any, council: Council, *, day: date | None, time: st
     if not 15 <= duration <= 600:
         raise CouncilError(_("Enter a duration between 15 and 600 minutes."), "duration")
     meeting = Meeting(council=council, starts_at=starts_at, duration_minutes=duration,
-                      location=_text(location, "location", 255),
-                      agenda=_text(agenda, "agenda", 5000),
+                      location=clean_text(location, "location", 255),
+                      agenda=clean_text(agenda, "agenda", 5000),
                       created_by_id=getattr(actor, "id", None))
     db.session.add(meeting)
     audit(actor, "council.meeting", None, f"{council.name}: {starts_at.isoformat()}")
@@ -416,7 +416,7 @@ def save_minutes(actor: Any, meeting: Meeting, *, minutes: str | None, approved:
     if meeting.minutes_approved_at is not None:
         raise CouncilError(_("Approved minutes are published and can no longer change."),
                            "minutes")
-    meeting.minutes = _text(minutes, "minutes", 20000)
+    meeting.minutes = clean_text(minutes, "minutes", 20000)
     if approved:
         if meeting.starts_at > utcnow():
             raise CouncilError(_("Minutes can be approved only after the meeting."),
@@ -516,7 +516,7 @@ def give_avis(user: Any, council: Council, action: PlanNode | None, *, opinion: 
         raise CouncilError(_("Choose favourable, reserved or unfavourable."), "opinion") from exc
     if rating is None or not 1 <= rating <= 5:
         raise CouncilError(_("Rate from 1 to 5."), "rating")
-    body = _text(text, "text", 4000)
+    body = clean_text(text, "text", 4000)
     avis = db.session.execute(select(CouncilAvis).where(
         CouncilAvis.council_id == council.id, CouncilAvis.node_id == action.id)).scalar()
     if avis is None:
@@ -535,7 +535,7 @@ def ask_question(user: Any, council: Council, action: PlanNode | None, text: str
     """Ask the porteur of an action of the council's quartier a question."""
     member_council(user, council)
     action = _action_for(council, action)
-    question = CouncilQuestion(council=council, node=action, text=_text(text, "text", 2000),
+    question = CouncilQuestion(council=council, node=action, text=clean_text(text, "text", 2000),
                                asked_by_id=user.id)
     db.session.add(question)
     audit(user, "council.question", None, f"{council.name} on {action.code or action.key}")
@@ -545,7 +545,7 @@ def ask_question(user: Any, council: Council, action: PlanNode | None, text: str
 
 def answer_question(actor: Any, question: CouncilQuestion, answer: str | None) -> None:
     """Answer a council's question, for the porteur of the action."""
-    question.answer = _text(answer, "answer", 4000)
+    question.answer = clean_text(answer, "answer", 4000)
     question.answered_at = utcnow()
     question.answered_by_id = getattr(actor, "id", None)
     audit(actor, "council.answer", None, f"question {question.id}")
