@@ -45,7 +45,8 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     **{f"actionplan.{e}": frozenset({"coordinator", "admin"}) for e in (
         "change_status", "edit_action", "add_indicator", "record_value")},
     "api.plans": P, "api.plan": P, "api.action": P,
-    **{f"councils.{e}": P for e in ("council", "draw", "meeting", "meeting_ics", "calendar")},
+    **{f"councils.{e}": P for e in ("council", "draw", "meeting", "meeting_ics", "calendar",
+                                    "report")},
     "councils.apply": frozenset(ROLES),
     **{f"councils.{e}": frozenset({"coordinator", "admin"}) for e in (
         "manage", "add_member", "end_member", "run_draw", "new_meeting", "convene",

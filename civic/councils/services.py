@@ -631,3 +631,38 @@ def dashboard(council: Council, months: int = STALE_MONTHS) -> list[DashboardRow
                                  open_ and (updated is None or updated < limit),
                                  avis.get(action.id)))
     return rows
+
+
+# --- yearly report ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One action in a council's yearly report."""
+
+    action: PlanNode
+    values: list[tuple[str, str, float | None, float | None]]  # name, unit, target, measured
+    avis: CouncilAvis | None
+    evaluation: Any
+    questions: int
+
+
+def yearly_report(council: Council, year: int) -> dict[str, Any]:
+    """What happened in the council's quartier in a year: actions with their indicators,
+    the council's avis and the evaluation decision; meetings held and attendance."""
+    from civic.councils.models import EvaluationDecision
+
+    avis = {a.node_id: a for a in avis_of(council)}
+    rows = []
+    for action in council_actions(council):
+        values = [(i.name, i.unit, v.target, v.measured) for i in action.indicators
+                  for v in i.values if v.year == year]
+        evaluation = db.session.execute(select(EvaluationDecision).where(
+            EvaluationDecision.node_id == action.id, EvaluationDecision.year == year)).scalar()
+        questions = sum(1 for q in questions_on(action) if q.council_id == council.id
+                        and q.asked_at.year == year)
+        rows.append(ReportRow(action, values, avis.get(action.id), evaluation, questions))
+    meetings = [m for m in meetings_of(council) if m.starts_at.year == year]
+    marked = [a for m in meetings for a in m.attendance]
+    rate = (100 * sum(1 for a in marked if a.present) / len(marked)) if marked else None
+    return {"rows": rows, "meetings": meetings, "attendance_rate": rate}

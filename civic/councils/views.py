@@ -6,7 +6,16 @@ The list of councils stays at ``core.councils`` (/conseils-citoyens), linked fro
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -91,6 +100,21 @@ def draw(draw_id: int):
     return render_template("councils/draw.html", draw=the_draw,
                            report=services.draw_report(the_draw), ticket=services.sortition.ticket,
                            stratum_title=services.stratum_title)
+
+
+@bp.route("/<int:council_id>/bilan")
+@public
+def report(council_id: int):
+    """A printable yearly report of the council's quartier (?annee=, this year by default)."""
+    the_council = _council_or_404(council_id)
+    try:
+        year = int(request.args.get("annee", services.today().year))
+    except ValueError:
+        year = services.today().year
+    if not 2000 <= year <= 2100:
+        abort(404)
+    return render_template("councils/report.html", council=the_council, year=year,
+                           report=services.yearly_report(the_council, year))
 
 
 @bp.route("/reunions/<int:meeting_id>")

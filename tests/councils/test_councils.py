@@ -372,3 +372,20 @@ def json_drawn(the_draw) -> list[int]:
     """The drawn numbers as recorded, in report order."""
     report = councils.draw_report(the_draw)
     return [n for s in report["quotas"] for n in report["drawn"][s]]
+
+
+def test_yearly_report_of_the_quartier(app, client, setup):
+    with app.app_context():
+        action = actionplan.get_action(setup["action"])
+        indicator = actionplan.add_indicator(None, action, name="Jeunes accompagnés",
+                                             unit="personnes", baseline=None,
+                                             baseline_year=None, source="")
+        actionplan.record_indicator_value(None, indicator, year=2026, target=40, measured=31)
+        db.session.commit()
+    page = client.get(f"/conseils-citoyens/{setup['council']}/bilan?annee=2026")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Jeunes accompagnés" in html and "31" in html
+    assert client.get(f"/conseils-citoyens/{setup['council']}/bilan?annee=3000"
+                      ).status_code == 404
+    assert client.get(f"/conseils-citoyens/{setup['council']}/bilan?annee=abc"
+                      ).status_code == 200
