@@ -31,6 +31,9 @@ PAGING = [
 
 
 NULLABLE_INT = {"type": ["integer", "null"]}
+# Every request carrying a NUL byte is refused (civic.security): say so, so that clients
+# (and schemathesis) do not treat such a value as valid.
+TEXT_PARAM = {"type": "string", "pattern": "^[^\\x00]*$"}
 NULLABLE_STR = {"type": ["string", "null"]}
 PERCENT = {"type": ["number", "null"], "minimum": 0, "maximum": 100,
            "description": "Progress in percent, rolled up the tree (null: nothing to measure)"}
@@ -262,13 +265,13 @@ def openapi_document() -> dict[str, Any]:
             }, params=[
                 *PAGING,
                 {"name": "commune", "in": "query", "required": False,
-                 "schema": {"type": "string"}},
+                 "schema": TEXT_PARAM},
                 {"name": "priority", "in": "query", "required": False,
                  "schema": {"type": "string", "enum": ["true", "false"]}},
             ]),
             "/quartiers/{code}": _get("One quartier", {"$ref": "#/components/schemas/Quartier"},
                                       params=[{"name": "code", "in": "path", "required": True,
-                                               "schema": {"type": "string"}}],
+                                               "schema": TEXT_PARAM}],
                                       not_found=True),
             "/plans": _get("Action plans", {
                 "type": "object", "required": ["items"],
