@@ -102,4 +102,121 @@ def seed_demo() -> dict[str, int]:
     from civic.budgeting.demo import seed_budget_demo
 
     created["campaigns"] = seed_budget_demo(password_hash, admin)
+    created.update(seed_demo_council())
     return created
+
+
+# Residents of Faubourg Duchâteau who volunteered for the draw (no email: they cannot log in).
+VOLUNTEERS = [("Aïcha B.", "female", 1971), ("Julie M.", "female", 1994),
+              ("Fatou D.", "female", 1983), ("Marc L.", "male", 1966),
+              ("Karim T.", "male", 1990), ("Paul V.", "male", 2001),
+              ("Yanis R.", "male", 1979)]
+DEMO_SEED = "demo-2026-01-15-loto-7-12-19-33-0"
+
+
+def seed_demo_council() -> dict[str, int]:
+    """One council's life: volunteers, a published draw, associations, meetings, avis."""
+    from datetime import date, timedelta
+
+    from civic.actionplan import services as actionplan
+    from civic.actionplan.models import Plan
+    from civic.councils import services as councils
+    from civic.councils.models import College, CouncilDraw, Meeting
+
+    created = {"draws": 0, "meetings": 0, "avis": 0}
+    council = db.session.execute(select(Council).where(
+        Council.name == "Conseil citoyen Faubourg Duchâteau")).scalar_one()
+    coordinator = accounts.find_user_by_email("coordination@demo.civic.example")
+    member = accounts.find_user_by_email("conseil@demo.civic.example")
+    if not db.session.execute(select(CouncilDraw).where(
+            CouncilDraw.council_id == council.id)).scalar():
+        councils.volunteer(member, council, published_name="Nadia C.", gender="female",
+                           birth_year=member.birth_year)
+        for name, gender, year in VOLUNTEERS:
+            resident = User(display_name=name, quartier_id=council.quartier_id,
+                            birth_year=year, gender=gender)
+            db.session.add(resident)
+            db.session.flush()
+            councils.volunteer(resident, council, published_name=name, gender=gender,
+                               birth_year=year)
+        councils.run_draw(coordinator, council, seats=4, seed=DEMO_SEED, age_bands=None,
+                          term_end=date(2028, 12, 31))
+        for name, organisation in (("Sophie G.", "Centre social Duchâteau"),
+                                   ("Henri P.", "Amicale des locataires")):
+            councils.add_member(coordinator, council, published_name=name,
+                                college=College.ASSOCIATIONS.value, gender=None,
+                                organisation=organisation, email=None, term_start=None,
+                                term_end=date(2028, 12, 31))
+        created["draws"] += 1
+    if not db.session.execute(select(Meeting).where(Meeting.council_id == council.id)).scalar():
+        past = councils.schedule_meeting(
+            coordinator, council, day=date(2026, 2, 10), time="18:30",
+            location="Centre social Duchâteau, salle 2",
+            agenda="1. Installation du conseil\n2. Règlement intérieur\n"
+                   "3. Actions du contrat de ville dans le quartier")
+        councils.record_attendance(coordinator, past, [m.id for m in council.members][:5])
+        councils.save_minutes(coordinator, past, approved=True, minutes=(
+            "Le conseil est installé. Le règlement intérieur est adopté à l'unanimité. "
+            "Le conseil suivra en priorité les actions pour l'emploi des jeunes."))
+        future = councils.today() + timedelta(days=30)
+        upcoming = councils.schedule_meeting(
+            coordinator, council, day=future, time="18:30", location="Mairie annexe",
+            agenda="1. Avis sur les actions du quartier\n2. Questions aux porteurs")
+        councils.convene(coordinator, upcoming)
+        created["meetings"] += 2
+    plan = db.session.execute(select(Plan).where(Plan.slug.contains("hainaut"))).scalar()
+    if plan is not None and not councils.avis_of(council):
+        actions = [n for n in sorted(plan.nodes, key=lambda n: n.id) if n.is_action][:2]
+        for action in actions:
+            if council.quartier not in action.quartiers:
+                actionplan.update_action(
+                    coordinator, action, porteur=action.porteur or "Ville de Denain",
+                    partners=action.partners, period_start=action.period_start,
+                    period_end=action.period_end, budget_cents=action.budget_cents,
+                    quartier_ids=[q.id for q in action.quartiers] + [council.quartier_id],
+                    public_ids=[p.id for p in action.publics],
+                    tag_ids=[t.id for t in action.tags])
+        councils.give_avis(member, council, actions[0], opinion="reserved", rating=3, text=(
+            "Action utile, mais les jeunes du quartier la connaissent mal : "
+            "le conseil demande une permanence au centre social."))
+        question = councils.ask_question(member, council, actions[0],
+                                         "Combien de jeunes du quartier en ont bénéficié ?")
+        councils.answer_question(coordinator, question,
+                                 "Douze jeunes du Faubourg Duchâteau en 2025.")
+        created["avis"] += 1
+    created["calls"] = seed_demo_call(council, coordinator, member)
+    db.session.flush()
+    return created
+
+
+def seed_demo_call(council: Council, coordinator: User, member: User) -> int:
+    """The Porte du Hainaut plan's yearly call, prefilled from its seed, with one proposal
+    and the council's avis on it (the decision is left to the demo's coordinator)."""
+    from datetime import timedelta
+
+    from civic.actionplan.models import Plan
+    from civic.councils import cycle
+    from civic.councils import services as councils
+    from civic.councils.models import ProjectCall
+
+    plan = db.session.execute(select(Plan).where(Plan.slug.contains("hainaut"))).scalar()
+    if plan is None or db.session.execute(select(ProjectCall)).scalar():
+        return 0
+    criteria, ceiling = cycle.seed_call_defaults(plan)
+    year = councils.today().year + 1
+    call = cycle.open_call(coordinator, plan, year=year,
+                           title=f"Appel à projets {year} du contrat de ville",
+                           criteria="\n".join(criteria), max_cofinancing_percent=ceiling,
+                           closes_on=councils.today() + timedelta(days=60))
+    application = cycle.apply_to_call(
+        coordinator, call, porteur="Association Duchâteau Solidaire",
+        title="Garde d'enfants en horaires décalés",
+        description="Une solution de garde de 6 h à 22 h pour les parents du quartier qui "
+                    "reprennent un emploi.",
+        quartier_id=council.quartier_id, budget_cents=4_000_000, requested_cents=3_000_000)
+    cycle.give_application_avis(member, council, application, opinion="favourable",
+                                text="Besoin très fort dans le quartier, exprimé en réunion.")
+    return 1
+
+
+

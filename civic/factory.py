@@ -174,12 +174,16 @@ def _register_blueprints(app: Flask) -> None:
     from civic.budgeting.views import bp as budgeting_bp
     from civic.review.views import bp as review_bp
     from civic.core.views import bp as core_bp
+    from civic.councils.cycle_views import bp as cycle_bp
+    from civic.councils.views import bp as councils_bp
     from civic.spaces.views import bp as spaces_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(spaces_bp)
     app.register_blueprint(actionplan_bp)
+    app.register_blueprint(councils_bp)
+    app.register_blueprint(cycle_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(bienveilleurs_bp)

@@ -64,6 +64,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "referrals.handle": frozenset({"interlocutor"}),
     "conciergerie.answer": frozenset({"interlocutor"}),
     "bienveilleurs.stats": frozenset({"coordinator", "council_member", "admin"}),
+    # Councils: members, draws, meetings, answers for porteurs (the politique de la ville team).
+    "councils.manage": frozenset({"coordinator", "admin"}),
+    # Acting as a council (avis, questions, dashboard); services check the council's scope.
+    "council.act": frozenset({"council_member"}),
     "admin.users": frozenset({"admin"}),
     "admin.territory": frozenset({"admin"}),
     "admin.audit": frozenset({"admin"}),

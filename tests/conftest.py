@@ -208,6 +208,32 @@ def plan_action(plan, code: str):
     return next(n for n in plan.nodes if n.code == code)
 
 
+def make_council(quartier: Quartier | None = None, *, name: str = "Conseil DEN-01"):
+    """A council of a quartier, created through the territory service."""
+    from civic.territory import services as territory
+
+    quartier = quartier or db.session.execute(select(Quartier)).scalars().first() \
+        or make_territory()
+    council = territory.save_council(None, None, name=name, quartier_id=quartier.id)
+    db.session.commit()
+    return council
+
+
+def make_volunteers(council, women: int, men: int, *, prefix: str = "vol") -> list:
+    """Residents of the council's quartier who volunteered, through the services."""
+    from civic.councils import services as councils
+
+    people = []
+    for gender, count in (("female", women), ("male", men)):
+        for i in range(count):
+            user = make_user(f"{prefix}-{gender}-{i}@example.org", quartier=council.quartier,
+                             gender=gender)
+            people.append(councils.volunteer(user, council, published_name=f"{gender} {i}",
+                                             gender=gender, birth_year=1950 + 7 * i))
+    db.session.commit()
+    return people
+
+
 def login(client, email: str, password: str = PASSWORD):
     """Log in through the real form."""
     return post_form(client, "/compte/connexion", {"email": email, "password": password})

@@ -10,6 +10,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from civic.bienveilleurs.models import Interlocutor
+from civic.councils.models import (
+    CallApplication,
+    CouncilAvis,
+    CouncilQuestion,
+    Meeting,
+    ProjectCall,
+)
 from civic.extensions import db
 from civic.territory.models import CityService, Commune, Council, Quartier
 from tests.conftest import csrf_from, login, make_user
@@ -35,7 +42,12 @@ def _form_pages(app) -> list[str]:
             "service_id": db.session.scalar(select(CityService.id)),
             "council_id": db.session.scalar(select(Council.id)),
             "interlocutor_id": db.session.scalar(select(Interlocutor.id)),
-            **_budget_ids()}
+            **_budget_ids(),
+            "meeting_id": db.session.scalar(select(Meeting.id)),
+            "question_id": db.session.scalar(select(CouncilQuestion.id)),
+            "node_id": db.session.scalar(select(CouncilAvis.node_id)),
+            "call_id": db.session.scalar(select(ProjectCall.id)),
+            "application_id": db.session.scalar(select(CallApplication.id))}
     pages = []
     for rule in app.url_map.iter_rules():
         if {"GET", "POST"} <= rule.methods and not rule.rule.startswith("/api/"):

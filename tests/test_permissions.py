@@ -78,6 +78,19 @@ EXPECTED: dict[str, str | frozenset[str]] = {
         "assignment", "assign", "publication", "send_back")},
     "review.queue": frozenset({"agent"}), "review.verdict": frozenset({"agent"}),
     "review.dashboard": frozenset({"agent", "coordinator", "admin"}),
+    **{f"councils.{e}": P for e in ("council", "draw", "meeting", "meeting_ics", "calendar",
+                                    "report")},
+    "councils.apply": frozenset(ROLES),
+    **{f"councils.{e}": frozenset({"coordinator", "admin"}) for e in (
+        "manage", "add_member", "end_member", "run_draw", "new_meeting", "convene",
+        "attendance", "minutes", "questions", "answer")},
+    **{f"councils.{e}": frozenset({"council_member"}) for e in (
+        "dashboard", "give_avis", "ask")},
+    "api.councils_list": P, "api.council": P, "api.meetings": P, "api.calls": P,
+    "cycle.calls": P, "cycle.call": P, "cycle.apply": frozenset(ROLES),
+    **{f"cycle.{e}": frozenset({"coordinator", "admin"}) for e in (
+        "new_call", "decide", "evaluate")},
+    "cycle.application_avis": frozenset({"council_member"}),
 }
 # Open to the role, then checked on the object: only the proposal's author may act, so
 # other signed-in people get 403 here (tests/budgeting checks the author's side).
@@ -112,11 +125,13 @@ def world(app):
         grant = db.session.execute(select(RoleGrant)).scalars().first()
         bv = make_pipeline(users, q, org)
         budget_args = _budget_world(users["resident"], users["coordinator"], svc)
-        args = {**bv, **budget_args,
+        council_args = _council_world(council, action, users)
+        args = {**bv, **budget_args, **council_args,
             "user_id": agent_made.id, "grant_id": grant.id, "commune_id": db.session.scalar(
                 select(Commune.id)), "quartier_id": q.id, "service_id": svc.id,
             "council_id": council.id, "code": q.code, "token": "not-a-token",
             "plan_id": plan.id, "node_id": action.id, "action_id": action.id,
+            **council_args,
         }
         emails = {r: u.email for r, u in users.items()}
     return emails, args
@@ -139,6 +154,38 @@ def _budget_world(resident, coordinator, svc):
     return {"campaign_id": campaign.id, "proposal_id": proposal.id,
             "image_id": proposal.images[0].id,
             "review_id": review.reviews_of(proposal)[0].id}
+def _council_world(council, action, users) -> dict[str, int]:
+    """A draw, a meeting, a member and a question in the council, through the services."""
+    from datetime import timedelta
+
+    from civic.actionplan import services as actionplan
+    from civic.councils import services as councils
+    from tests.conftest import make_volunteers
+
+    make_volunteers(council, 1, 1)
+    coordinator = users["coordinator"]
+    the_draw = councils.run_draw(coordinator, council, seats=2, seed="matrix", age_bands=None,
+                                 term_end=None)
+    meeting = councils.schedule_meeting(coordinator, council,
+                                        day=councils.today() + timedelta(days=7),
+                                        time="18:30", location="Salle", agenda="Ordre du jour")
+    actionplan.update_action(coordinator, action, porteur="Ville", partners="",
+                             period_start=None, period_end=None, budget_cents=None,
+                             quartier_ids=[council.quartier_id], public_ids=[], tag_ids=[])
+    db.session.refresh(users["council_member"])
+    question = councils.ask_question(users["council_member"], council, action, "Pourquoi ?")
+    from civic.councils import cycle
+
+    call = cycle.open_call(coordinator, action.plan, year=2030, title="Appel 2030",
+                           criteria="Innovation", max_cofinancing_percent=80,
+                           closes_on=councils.today() + timedelta(days=30))
+    application = cycle.apply_to_call(coordinator, call, porteur="Asso", title="Projet",
+                                      description="Texte", quartier_id=council.quartier_id,
+                                      budget_cents=10_000, requested_cents=8_000)
+    db.session.commit()
+    return {"draw_id": the_draw.id, "meeting_id": meeting.id, "question_id": question.id,
+            "member_id": the_draw.members[0].id, "call_id": call.id,
+            "application_id": application.id}
 
 
 def _client_for(app, role, emails):

@@ -18,6 +18,8 @@ from civic.actionplan.forms import (
 )
 from civic.actionplan.models import PlanNode
 from civic.actionplan.states import ActionStatus, allowed_next
+from civic.councils import cycle
+from civic.councils import services as councils
 from civic.extensions import db
 from civic.forms import quartier_choices
 from civic.permissions import public, requires
@@ -76,6 +78,8 @@ def node(node_id: int):
         "actionplan/node.html", node=the_node, plan=the_node.plan, ancestors=ancestors,
         progress=services.progress(the_node, cache), chart=services.indicator_chart,
         progress_of=lambda n: services.progress(n, cache),
+        council_avis=councils.avis_on(the_node), council_questions=councils.questions_on(the_node),
+        evaluations=cycle.evaluations_of(the_node),
     )
 
 

@@ -34,6 +34,8 @@ PAGING = [
 
 
 NULLABLE_INT = {"type": ["integer", "null"]}
+# Every request carrying a NUL byte is refused (civic.security): say so, so that clients
+# (and schemathesis) do not treat such a value as valid.
 NULLABLE_STR = {"type": ["string", "null"]}
 PERCENT = {"type": ["number", "null"], "minimum": 0, "maximum": 100,
            "description": "Progress in percent, rolled up the tree (null: nothing to measure)"}
@@ -111,6 +113,24 @@ ACTIONPLAN_SCHEMAS: dict[str, Any] = {
                        "properties": {"at": {"type": "string", "format": "date-time"},
                                       "from": {"type": "string"}, "to": {"type": "string"},
                                       "note": {"type": "string"}}}},
+                   "council_avis": {"type": "array", "items": {
+                       "type": "object",
+                       "required": ["council_id", "council", "opinion", "rating", "text", "at"],
+                       "properties": {
+                           "council_id": {"type": "integer"}, "council": {"type": "string"},
+                           "opinion": {"type": "string",
+                                       "enum": ["favourable", "reserved", "unfavourable"]},
+                           "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                           "text": {"type": "string"},
+                           "at": {"type": "string", "format": "date-time"}}}},
+                   "evaluations": {"type": "array", "items": {
+                       "type": "object",
+                       "required": ["year", "outcome", "replaced_by_id", "reasons"],
+                       "properties": {
+                           "year": {"type": "integer"},
+                           "outcome": {"type": "string",
+                                       "enum": ["continue", "evolve", "replace", "stop"]},
+                           "replaced_by_id": NULLABLE_INT, "reasons": {"type": "string"}}}},
                }},
 }
 
@@ -162,6 +182,109 @@ PROPOSAL_SCHEMA = {
         "answer": {"type": ["string", "null"]},
         "answer_published_at": _NULLABLE_DATETIME, "submitted_at": _NULLABLE_DATETIME,
     },
+}
+
+
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+_COUNCIL_PROPS = {
+    "id": {"type": "integer"}, "name": {"type": "string"}, "quartier": NULLABLE_STR,
+    "members": {"type": "object", "required": ["habitants", "associations"],
+                "description": "Current members per collège",
+                "properties": {"habitants": {"type": "integer", "minimum": 0},
+                               "associations": {"type": "integer", "minimum": 0}}},
+    "rules": {"type": "array", "items": {
+        "type": "object", "required": ["rule", "ok", "detail"],
+        "properties": {"rule": {"type": "string"}, "ok": {"type": "boolean"},
+                       "detail": {"type": "string"}}}},
+}
+_INT_LIST_MAP = {"type": "object",
+                 "additionalProperties": {"type": "array", "items": {"type": "integer"}}}
+COUNCIL_SCHEMAS: dict[str, Any] = {
+    "CouncilSummary": {"type": "object", "required": list(_COUNCIL_PROPS),
+                       "properties": _COUNCIL_PROPS},
+    "Council": {"type": "object",
+                "required": [*_COUNCIL_PROPS, "member_list", "draws", "avis"],
+                "properties": {
+                    **_COUNCIL_PROPS, "description": {"type": "string"},
+                    "member_list": {"type": "array", "items": {
+                        "type": "object", "required": ["name", "college", "drawn"],
+                        "properties": {
+                            "name": {"type": "string", "description": "Published name"},
+                            "college": {"type": "string",
+                                        "enum": ["habitants", "associations"]},
+                            "organisation": NULLABLE_STR, "drawn": {"type": "boolean"},
+                            "term_start": {"type": "string", "format": "date"},
+                            "term_end": {"type": ["string", "null"], "format": "date"}}}},
+                    "draws": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["id", "at", "seed", "seats", "quotas", "volunteers",
+                                     "drawn", "names"],
+                        "description": "Re-run: within each stratum, sort the volunteer "
+                                       "numbers by SHA-256('<seed>:<number>') ascending "
+                                       "and take as many as the quota.",
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "at": {"type": "string", "format": "date-time"},
+                            "seed": {"type": "string"}, "seats": {"type": "integer"},
+                            "quotas": {"type": "object",
+                                       "additionalProperties": {"type": "integer"}},
+                            "volunteers": _INT_LIST_MAP, "drawn": _INT_LIST_MAP,
+                            "outside_strata": {"type": "integer"},
+                            "names": {"type": "array", "items": {"type": "string"}}}}},
+                    "avis": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["action_id", "opinion", "rating", "text", "at"],
+                        "properties": {
+                            "action_id": {"type": "integer"},
+                            "opinion": {"type": "string",
+                                        "enum": ["favourable", "reserved", "unfavourable"]},
+                            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                            "text": {"type": "string"},
+                            "at": {"type": "string", "format": "date-time"}}}},
+                }},
+    "Call": {"type": "object",
+             "required": ["id", "plan_id", "year", "title", "criteria",
+                          "max_cofinancing_percent", "closes_on", "applications"],
+             "properties": {
+                 "id": {"type": "integer"}, "plan_id": {"type": "integer"},
+                 "year": {"type": "integer"}, "title": {"type": "string"},
+                 "criteria": {"type": "array", "items": {"type": "string"}},
+                 "max_cofinancing_percent": {"type": "integer", "minimum": 1, "maximum": 100},
+                 "closes_on": {"type": "string", "format": "date"},
+                 "applications": {"type": "array", "items": {
+                     "type": "object",
+                     "required": ["id", "porteur", "title", "quartier", "budget_cents",
+                                  "requested_cents", "avis", "decision", "decision_reasons"],
+                     "properties": {
+                         "id": {"type": "integer"}, "porteur": {"type": "string"},
+                         "title": {"type": "string"}, "quartier": NULLABLE_STR,
+                         "budget_cents": {"type": "integer", "minimum": 0},
+                         "requested_cents": {"type": "integer", "minimum": 0},
+                         "avis": {"type": "array", "items": {
+                             "type": "object", "required": ["council_id", "opinion", "text"],
+                             "properties": {"council_id": {"type": "integer"},
+                                            "opinion": {"type": "string"},
+                                            "text": {"type": "string"}}}},
+                         "decision": {"type": ["string", "null"],
+                                      "enum": ["selected", "not_selected", None]},
+                         "decision_reasons": NULLABLE_STR}}},
+             }},
+    "Meeting": {"type": "object",
+                "required": ["id", "council_id", "starts_at", "duration_minutes", "location",
+                             "agenda", "convened", "attendance", "minutes",
+                             "minutes_approved_at"],
+                "properties": {
+                    "id": {"type": "integer"}, "council_id": {"type": "integer"},
+                    "starts_at": {"type": "string", "format": "date-time"},
+                    "duration_minutes": {"type": "integer"},
+                    "location": {"type": "string"}, "agenda": {"type": "string"},
+                    "convened": {"type": "boolean"},
+                    "attendance": {"type": ["object", "null"],
+                                   "properties": {"present": {"type": "integer"},
+                                                  "members": {"type": "integer"}}},
+                    "minutes": {"type": ["string", "null"],
+                                "description": "Published once approved by the council"},
+                    "minutes_approved_at": NULLABLE_TIME}},
 }
 
 
@@ -244,9 +367,37 @@ def openapi_document() -> dict[str, Any]:
                        {"name": "status", "in": "query", "required": False,
                         "schema": {"type": "string", "enum": PUBLIC_STATUS_VALUES}}],
                 not_found=True),
+            "/councils": _get("Conseils citoyens", {
+                "type": "object", "required": ["items"],
+                "properties": {"items": {
+                    "type": "array", "items": {"$ref": "#/components/schemas/CouncilSummary"}}},
+            }),
+            "/councils/{council_id}": _get(
+                "One council: published member names, draw reports, avis",
+                {"$ref": "#/components/schemas/Council"},
+                params=[{"name": "council_id", "in": "path", "required": True,
+                         "schema": {"type": "integer", "minimum": 1,
+                                    "maximum": 2147483647}}],
+                not_found=True),
+            "/calls": _get("Yearly calls for projects with applications, avis, decisions", {
+                "type": "object", "required": ["items"],
+                "properties": {"items": {"type": "array",
+                                         "items": {"$ref": "#/components/schemas/Call"}}},
+            }),
+            "/meetings": _get("Council meetings, latest first", {
+                "type": "object", "required": ["items", "total", "limit", "offset"],
+                "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Meeting"}},
+                    "total": {"type": "integer", "minimum": 0},
+                    "limit": {"type": "integer"}, "offset": {"type": "integer"},
+                },
+            }, params=[*PAGING, {"name": "council", "in": "query", "required": False,
+                                 "schema": {"type": "integer", "minimum": 0,
+                                            "maximum": 2147483647}}]),
         },
         "components": {"schemas": {
             **ACTIONPLAN_SCHEMAS,
+            **COUNCIL_SCHEMAS,
             "Error": {"type": "object", "required": ["error", "status"],
                       "properties": {"error": {"type": "string"},
                                      "status": {"type": "integer"}}},

@@ -11,6 +11,9 @@ from sqlalchemy import func, select
 from civic.actionplan import services as actionplan
 from civic.actionplan.models import Plan, PlanNode
 from civic.api.openapi import openapi_document
+from civic.councils import cycle
+from civic.councils import services as councils
+from civic.councils.models import College, CouncilDraw, Meeting
 from civic.extensions import db
 from civic.permissions import public
 from civic.territory.models import Commune, Quartier
@@ -210,6 +213,12 @@ def action(action_id: int):
         } for i in node.indicators],
         "timeline": [{"at": e.at.isoformat() + "Z", "from": e.from_status, "to": e.to_status,
                       "note": e.note} for e in node.history],
+        "council_avis": [{"council_id": a.council_id, "council": a.council.name,
+                          "opinion": a.opinion.value, "rating": a.rating, "text": a.text,
+                          "at": _utc(a.at)} for a in councils.avis_on(node)],
+        "evaluations": [{"year": e.year, "outcome": e.outcome.value,
+                         "replaced_by_id": e.replaced_by_id, "reasons": e.reasons}
+                        for e in cycle.evaluations_of(node)],
     })
     return _json(data)
 @bp.route("/bienveilleurs/statistics")
@@ -341,6 +350,112 @@ def campaign_proposals(campaign_id: int):
     rows = db.session.execute(stmt.order_by(Proposal.id).offset(offset).limit(limit)).scalars()
     return _json({"items": [proposal_json(p) for p in rows], "total": total,
                   "limit": limit, "offset": offset})
+
+
+def _utc(moment: Any) -> str | None:
+    return None if moment is None else moment.isoformat() + "Z"
+
+
+def meeting_json(m: Any) -> dict[str, Any]:
+    """Public representation of a meeting (minutes only once approved)."""
+    return {
+        "id": m.id, "council_id": m.council_id, "starts_at": _utc(m.starts_at),
+        "duration_minutes": m.duration_minutes, "location": m.location, "agenda": m.agenda,
+        "convened": m.convened_at is not None,
+        "attendance": {"present": sum(1 for a in m.attendance if a.present),
+                       "members": len(m.attendance)} if m.attendance else None,
+        "minutes": m.minutes if m.minutes_approved_at else None,
+        "minutes_approved_at": _utc(m.minutes_approved_at),
+    }
+
+
+def council_json(c: Any, full: bool) -> dict[str, Any]:
+    """Public information of a council: members' published names only, rules checked."""
+    members = councils.current_members(c)
+    data: dict[str, Any] = {
+        "id": c.id, "name": c.name, "quartier": c.quartier.code if c.quartier else None,
+        "members": {college.value: len([m for m in members if m.college == college])
+                    for college in College},
+        "rules": [{"rule": r.rule, "ok": r.ok, "detail": r.detail}
+                  for r in councils.rule_checks(c)],
+    }
+    if full:
+        data["description"] = c.description
+        data["member_list"] = [{"name": m.published_name, "college": m.college.value,
+                                "organisation": m.organisation or None,
+                                "drawn": m.draw_id is not None,
+                                "term_start": m.term_start.isoformat(),
+                                "term_end": m.term_end.isoformat() if m.term_end else None}
+                               for m in members]
+        data["draws"] = [{"id": d.id, "at": _utc(d.at), "seed": d.seed, "seats": d.seats,
+                          **councils.draw_report(d)}
+                         for d in db.session.execute(select(CouncilDraw).where(
+                             CouncilDraw.council_id == c.id).order_by(CouncilDraw.id)).scalars()]
+        data["avis"] = [{"action_id": a.node_id, "opinion": a.opinion.value, "rating": a.rating,
+                         "text": a.text, "at": _utc(a.at)} for a in councils.avis_of(c)]
+    return data
+
+
+@bp.route("/councils")
+@public
+def councils_list():
+    """Councils with their quartier, member counts per collège and the rules checked."""
+    return _json({"items": [council_json(c, False) for c in councils.list_councils()]})
+
+
+@bp.route("/councils/<int:council_id>")
+@public
+def council(council_id: int):
+    """One council: published member names, draw reports, avis."""
+    c = councils.get_council(council_id)
+    if c is None:
+        return _error(404, "no council with this id")
+    return _json(council_json(c, True))
+
+
+@bp.route("/meetings")
+@public
+def meetings():
+    """Council meetings, latest first, paginated; filter by council id."""
+    paging = _paging()
+    if isinstance(paging, Response):
+        return paging
+    limit, offset = paging
+    stmt = select(Meeting)
+    council_id = request.args.get("council")
+    if council_id is not None:
+        try:
+            council_number = int(council_id)
+        except ValueError:
+            return _error(400, "council must be an integer")
+        if not 0 <= council_number <= MAX_OFFSET:
+            return _error(400, "council out of range")
+        stmt = stmt.where(Meeting.council_id == council_number)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db.session.execute(stmt.order_by(Meeting.starts_at.desc(), Meeting.id)
+                              .offset(offset).limit(limit)).scalars().all()
+    return _json({"items": [meeting_json(m) for m in rows], "total": total,
+                  "limit": limit, "offset": offset})
+
+
+@bp.route("/calls")
+@public
+def calls():
+    """Yearly calls for projects: criteria, applications, councils' avis and decisions."""
+    return _json({"items": [{
+        "id": c.id, "plan_id": c.plan_id, "year": c.year, "title": c.title,
+        "criteria": c.criteria_list, "max_cofinancing_percent": c.max_cofinancing_percent,
+        "closes_on": c.closes_on.isoformat(),
+        "applications": [{
+            "id": a.id, "porteur": a.porteur, "title": a.title,
+            "quartier": a.quartier.code if a.quartier else None,
+            "budget_cents": a.budget_cents, "requested_cents": a.requested_cents,
+            "avis": [{"council_id": v.council_id, "opinion": v.opinion.value, "text": v.text}
+                     for v in a.avis],
+            "decision": a.decision.value if a.decision else None,
+            "decision_reasons": a.decision_reasons if a.decision else None,
+        } for a in c.applications],
+    } for c in cycle.list_calls()]})
 
 
 @bp.errorhandler(404)

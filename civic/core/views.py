@@ -54,8 +54,10 @@ def action_plan():
 @bp.route("/conseils-citoyens")
 @public
 def councils():
-    """The conseils citoyens (filled by the councils issue)."""
-    return render_template("core/section.html", section="councils")
+    """The conseils citoyens: each with its quartier, collèges and the rules checked."""
+    from civic.councils.views import index
+
+    return index()
 
 
 @bp.route("/bienveilleurs")

@@ -55,4 +55,6 @@ class Council(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(160), unique=True)
     quartier_id: Mapped[int | None] = mapped_column(ForeignKey("quartier.id"), index=True)
+    # What the council is about, shown on its public page (optional).
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
     quartier: Mapped[Quartier | None] = relationship()

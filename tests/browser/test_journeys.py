@@ -113,19 +113,37 @@ def _pages_for(live_app, role: str) -> list[str]:
             ).scalars().first() if role != "resident" else db.session.execute(
                 select(User).where(User.email == "habitante@demo.civic.example")).scalar_one()
         plan = db.session.execute(select(Plan).order_by(Plan.id)).scalars().first()
-        action_id = next(n.id for n in plan.nodes if n.is_action)
+        # The action the demo council gave its avis on, so council forms open for real.
+        from civic.councils.models import (
+            CallApplication,
+            CouncilAvis,
+            CouncilDraw,
+            CouncilQuestion,
+            Meeting,
+            ProjectCall,
+        )
+
+        avis = db.session.execute(select(CouncilAvis)).scalars().first()
+        action_id = avis.node_id if avis else next(n.id for n in plan.nodes if n.is_action)
         args = {"user_id": user.id if user else 1, "commune_id": 1, "quartier_id": 1,
-                "service_id": 1, "council_id": 1, "code": "DEN-01", "grant_id": 1,
+                "service_id": 1, "council_id": avis.council_id if avis else 1,
+                "code": "DEN-01", "grant_id": 1,
                 "token": "x", "plan_id": plan.id, "node_id": action_id,
                 "action_id": action_id, "referral_id": 1, "job_id": 1, "interlocutor_id": 1,
                 "offer_id": 1, "member_id": 1,
+                "draw_id": db.session.scalar(select(CouncilDraw.id)) or 1,
+                "meeting_id": db.session.scalar(select(Meeting.id)) or 1,
+                "question_id": db.session.scalar(select(CouncilQuestion.id)) or 1,
+                "call_id": db.session.scalar(select(ProjectCall.id)) or 1,
+                "application_id": db.session.scalar(select(CallApplication.id)) or 1,
                 **_budget_args()}
         urls = []
         with live_app.test_request_context():
             for rule in live_app.url_map.iter_rules():
                 if "GET" not in rule.methods or rule.endpoint == "static" \
                         or rule.rule.startswith("/api/") or rule.endpoint in (
-                            "accounts.export", "budgeting.image"):
+                            "accounts.export", "budgeting.image") \
+                        or rule.rule.endswith(".ics"):  # calendar files, not pages
                     continue
                 access = access_of(rule.endpoint)
                 allowed = access == PUBLIC or (user is not None and user_can(user, access))

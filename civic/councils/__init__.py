@@ -1,0 +1,1 @@
+"""Conseils citoyens: collèges and members, sortition, meetings, avis on the action plan."""
