@@ -287,6 +287,10 @@ def update_profile(
     user.locale = locale or None
 
 
+# Other domains add what they hold about a person: name -> function(user) -> JSON-ready data.
+EXPORT_SECTIONS: dict[str, Any] = {}
+
+
 def export_user_data(user: User) -> dict[str, Any]:
     """Everything we hold about a user, as JSON-ready data (RGPD art. 15 and 20)."""
     def iso(d: Any) -> str | None:
@@ -302,7 +306,7 @@ def export_user_data(user: User) -> dict[str, Any]:
             (AssistedAct.resident_id == user.id) | (AssistedAct.agent_id == user.id)
         ).order_by(AssistedAct.at)
     ).scalars()
-    return {
+    data = {
         "format": "civic-account-export/1",
         "exported_at": iso(utcnow()),
         "account": {
@@ -335,6 +339,9 @@ def export_user_data(user: User) -> dict[str, Any]:
             for a in assisted
         ],
     }
+    for name, section in EXPORT_SECTIONS.items():
+        data[name] = section(user)
+    return data
 
 
 def delete_account(user: User, password: str | None, *, by: User | None = None) -> None:

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
 from civic.accounts.models import User
-from civic.accounts.services import AccountError, log_assisted
+from civic.accounts.services import EXPORT_SECTIONS, AccountError, log_assisted
 from civic.audit import audit
 from civic.budgeting import images as image_store
 from civic.budgeting.models import (
@@ -814,3 +814,45 @@ def votable_proposals(campaign: Campaign) -> dict[Envelope, list[Proposal]]:
         if envelope is not None and proposal.is_votable:
             out[envelope].append(proposal)
     return out
+
+
+def _export_budget_data(user: Any) -> dict[str, Any]:
+    """What the participatory budget holds about a person (RGPD export)."""
+    from civic.budgeting.models import (
+        Notification,
+        ProposalComment,
+        ProposalFlag,
+        ProposalFollow,
+    )
+
+    def iso(d: Any) -> str | None:
+        return d.isoformat() + "Z" if d else None
+
+    proposals = db.session.execute(
+        select(Proposal).where(Proposal.author_id == user.id).order_by(Proposal.id)).scalars()
+    comments = db.session.execute(select(ProposalComment).where(
+        ProposalComment.author_id == user.id).order_by(ProposalComment.id)).scalars()
+    follows = db.session.execute(select(ProposalFollow.proposal_id).where(
+        ProposalFollow.user_id == user.id)).scalars()
+    flags = db.session.execute(select(ProposalFlag).where(
+        ProposalFlag.user_id == user.id)).scalars()
+    notes = db.session.execute(select(Notification).where(
+        Notification.user_id == user.id).order_by(Notification.id)).scalars()
+    return {
+        "proposals": [{"id": p.id, "campaign_id": p.campaign_id, "title": p.title,
+                       "description": p.description, "status": p.status,
+                       "estimated_cost_cents": p.estimated_cost_cents, "address": p.address,
+                       "latitude": p.latitude, "longitude": p.longitude,
+                       "created_at": iso(p.created_at), "submitted_at": iso(p.submitted_at)}
+                      for p in proposals],
+        "comments": [{"proposal_id": c.proposal_id, "body": c.body, "at": iso(c.at)}
+                     for c in comments],
+        "following": list(follows),
+        "flags": [{"proposal_id": f.proposal_id, "reason": f.reason, "at": iso(f.at)}
+                  for f in flags],
+        "notifications": [{"at": iso(n.at), "message": n.message, "link": n.link,
+                           "read": n.read_at is not None} for n in notes],
+    }
+
+
+EXPORT_SECTIONS["participatory_budget"] = _export_budget_data

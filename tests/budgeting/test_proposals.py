@@ -253,3 +253,21 @@ def test_search_and_filters(app, client, campaign_id):
     assert "Fresque" in html and "Jardin" not in html
     html = client.get(base + "?q=jardin").get_data(as_text=True)
     assert "Jardin des familles" in html and "Fresque" not in html
+
+
+def test_account_export_includes_my_proposals_and_notifications(app, client):
+    """The RGPD download covers what the budget holds about the resident."""
+    import json
+
+    from tests.budgeting.factories import make_campaign, make_proposal
+    from tests.conftest import login, make_user
+
+    with app.test_request_context():
+        author = make_user("auteur@example.org")
+        campaign = make_campaign()
+        proposal = make_proposal(author, campaign)
+        pid, title = proposal.id, proposal.title
+    login(client, "auteur@example.org")
+    data = json.loads(client.get("/compte/mes-donnees.json").data)
+    mine = data["participatory_budget"]["proposals"]
+    assert [p["id"] for p in mine] == [pid] and mine[0]["title"] == title
