@@ -483,23 +483,38 @@ def mes_fast(
     With `follow`/`keys` it is instead a certificate run: it funds the projects
     of `follow` in that order and returns None as soon as some other project
     could compete with the recorded winning key (rho, rank) of a round, or
-    could still be afforded at the end."""
+    could still be afforded at the end.
+
+    Budget classes: a voter who has paid in full for every funded project they
+    approve has exactly start - (sum of those prices); one who could not has 0.
+    So classes of ballots are grouped by *value ids*, one per distinct path of
+    full payments: `path[v, r]` says whether value v paid round r's price, and
+    `fv[v]` is a float near its budget, off by at most `tol` (each of at most
+    R subtractions of a correctly rounded price is off by at most 2^-52 start).
+    Floats only guess the order of budgets and which supporters pay in full;
+    the guess is then checked in exact integers: with every price written as
+    P[r] / D over one common denominator D, a group of values holding W voters,
+    M[r] of whom paid round r, has exactly W*start - sum(M[r] P[r]) / D, which
+    is a matrix-vector product of small counts and a handful of big-int terms.
+    Values within float error of the price are compared one by one, exactly;
+    if the guess is wrong the price is recomputed fully exactly.
+    """
     np = a.np
     e = a.e
     n = e.n
     unit = a.unit
-    # vals[i] / scale is a remaining budget (cents * n), exactly; fv[i] is a
-    # float near it, used only to guess an order that is then checked exactly.
-    vals = np.array([0, start], dtype=object)
-    # Raising the common denominator would rescale every value each round
-    # (16,000 distinct budgets on Warszawa 2026); values are brought to the
-    # current scale only when read: ep[i] is the epoch value i is written in,
-    # fac[e] the factor from epoch e to now.
-    ep = np.zeros(2, dtype=np.int64)
-    fac = np.array([1], dtype=object)
-    fv = np.array([0.0, float(start)])
-    scale = 1
-    vid = np.ones(len(e.classes), dtype=np.int64)
+    costs = e.costs
+    rounds_max = max(1, len(a.candidates))
+    cap = 1024
+    fv = np.zeros(cap)
+    fv[1] = float(start)
+    path = np.zeros((cap, rounds_max))
+    nv = 2  # value ids in use (0: exhausted, 1: the starting budget)
+    tol = float(start) * (rounds_max + 2) * 2.0**-51
+    band = 4 * tol
+    P: list[int] = []  # price of round r times D
+    D = 1
+    vid = np.ones(len(e.classes), dtype=np.intp)
     free = sorted(a.free, key=ranks.__getitem__)
     run = MESRun(selected=list(free), start=start)
     won: list[tuple[float, Fraction, int]] = []
@@ -507,86 +522,105 @@ def mes_fast(
     for p in a.candidates:
         alive[p] = True
 
-    def fresh(ids: Any) -> Any:
-        """Exact values (object array) of these value ids at the current scale."""
-        now = len(fac) - 1
-        if now:
-            stale = ep[ids] != now
-            if stale.any():
-                sid = ids[stale]
-                vals[sid] = vals[sid] * fac[ep[sid]]
-                ep[sid] = now
-        return vals[ids]
+    def exact_one(v: int) -> int:
+        """Exact budget of value v, times D."""
+        R = len(P)
+        if not R:
+            return start * D
+        rs = np.flatnonzero(path[v, :R]).tolist()
+        return start * D - sum([P[r] for r in rs])
+
+    def exact_sum(ids: Any, ws: Any) -> int:
+        """Exact total budget of these values (ws voters each), times D."""
+        total = int(ws.sum()) * start * D
+        R = len(P)
+        if R and len(ids):
+            m = (ws @ path[ids, :R]).tolist()
+            total -= sum([int(c) * P[r] for r, c in enumerate(m) if c])
+        return total
 
     def summary(p: int) -> tuple[Any, Any]:
         """Distinct nonzero budget value ids of p's supporters, and how many."""
         counts = np.bincount(vid[a.supp[p]], weights=a.supp_mult[p])
         counts[0] = 0
         ids = np.flatnonzero(counts)
-        return ids, counts[ids].astype(np.int64)
+        return ids, counts[ids]
 
-    def price(p: int) -> tuple[int, int] | None:
-        """(rest, rich): each supporter pays min(budget, rest / rich)."""
+    def exact_price(p: int, ids: Any, ws: Any) -> tuple | None:
+        """Fallback: the price from exact budgets, sorted exactly."""
+        exact = [exact_one(v) for v in ids.tolist()]
+        order = sorted(range(len(ids)), key=exact.__getitem__)
+        ids = ids[order]
+        ws = ws[order]
+        wl = [int(w) for w in ws.tolist()]
+        rest, rich = costs[p] * n * D, sum(wl)
+        for j, i in enumerate(order):
+            value = exact[i]
+            if rest * 1 <= value * rich:
+                return rest, rich * D, ids, ws, None, j
+            rest -= value * wl[j]
+            rich -= wl[j]
+        return None
+
+    def price(p: int) -> tuple | None:
+        """(rest, den, ids, ws, f, j): every supporter pays min(budget, rest/den);
+        ids/ws/f: supporters' value ids, voters and float budgets by budget, the
+        first j of them paying all they have. None if unaffordable."""
         ids, ws = summary(p)
         if len(ids) == 0:
             return None
-        if len(ids) < 128:  # small: a plain exact loop beats numpy's overhead
-            wl = ws.tolist()
-            pairs = sorted(zip(fresh(ids).tolist(), wl))
-            rest, rich = e.costs[p] * n * scale, sum(wl)
-            for value, w in pairs:
-                if rest <= value * rich:
-                    return rest, rich
-                rest -= value * w
-                rich -= w
-            return None
-        order = np.argsort(fv[ids], kind="stable")
-        ids = ids[order]
-        ws = ws[order]
-        v = fresh(ids)
-        need = e.costs[p] * n * scale
-        total = int((v * ws).sum())
-        if total < need:
-            return None
-        # Float guess of the first supporter able to pay the full share...
+        need = costs[p] * n
         f = fv[ids]
-        wf = ws.astype(np.float64)
-        paid_before = np.concatenate(([0.0], np.cumsum(f * wf)[:-1]))
-        rich_from = wf.sum() - np.concatenate(([0.0], np.cumsum(wf)[:-1]))
-        j = int(np.argmax(e.costs[p] * n - paid_before <= f * rich_from))
+        if len(ids) > 1:
+            order = np.argsort(f, kind="stable")
+            ids = ids[order]
+            ws = ws[order]
+            f = f[order]
+        paid = np.cumsum(f * ws)
+        total_f = float(paid[-1])
+        W = float(ws.sum())
+        err = W * tol + (len(ids) + 2) * 2.0**-52 * total_f
+        if total_f + err < need:
+            return None  # proven: even all their money is not enough
+        # Float guess of the first supporter able to pay the full share...
+        rich_from = W - np.concatenate(([0.0], np.cumsum(ws)[:-1]))
+        paid_before = np.concatenate(([0.0], paid[:-1]))
+        ok = need - paid_before <= f * rich_from
+        j = int(np.argmax(ok))
+        if not ok[j]:
+            return exact_price(p, ids, ws)
         # ...checked exactly: poor ones have at most the price, rich ones at least.
-        wl = ws.tolist()
-        rest = need - int((v[:j] * ws[:j]).sum()) if j else need
-        rich = sum(wl[j:])
-        if (
-            rich > 0
-            and (j == 0 or max(v[:j]) * rich <= rest)
-            and min(v[j:]) * rich >= rest
-        ):
-            return rest, rich
-        pairs = sorted(zip(v.tolist(), wl))  # exact fallback (float near-ties)
-        rest, rich = need, sum(wl)
-        for value, w in pairs:
-            if rest <= value * rich:
-                return rest, rich
-            rest -= value * w
-            rich -= w
-        return None
+        rich = int(W - float(ws[:j].sum())) if j else int(W)
+        rest = need * D - exact_sum(ids[:j], ws[:j]) if j else need * D
+        if rich <= 0 or rest <= 0:
+            return exact_price(p, ids, ws)
+        den = rich * D
+        pf = rest / den
+        lo = int(np.searchsorted(f, pf - band, "left"))
+        hi = int(np.searchsorted(f, pf + band, "right"))
+        if not lo <= j <= hi:
+            return exact_price(p, ids, ws)
+        for i in range(lo, hi):
+            b = exact_one(int(ids[i]))
+            if (i < j and b * rich > rest) or (i >= j and b * rich < rest):
+                return exact_price(p, ids, ws)
+        return rest, den, ids, ws, f, j
 
-    def key(p: int, pr: tuple[int, int]) -> tuple[float, Fraction]:
+    def key(p: int, pr: tuple) -> tuple[float, Fraction]:
         # The float is correctly rounded, hence ordered like the exact value:
         # it settles most comparisons, the Fraction settles float ties.
-        k = Fraction(pr[0], pr[1] * unit[p] * scale)
+        k = Fraction(pr[0], pr[1] * unit[p])
         return float(k), k
 
     heap = []
     for p in a.candidates:
         # Everyone starts with `start`: all supporters pay an equal share.
         votes = e.votes[p]
-        if start * votes < e.costs[p] * n:
+        if start * votes < costs[p] * n:
             alive[p] = False
         else:
-            heap.append((*key(p, (e.costs[p] * n, votes)), ranks[p], p))
+            k = Fraction(costs[p] * n, votes * unit[p])
+            heap.append((float(k), k, ranks[p], p))
     heapq.heapify(heap)
     step = 0
     while True:
@@ -638,59 +672,78 @@ def mes_fast(
         p = chosen
         alive[p] = False
         run.selected.append(p)
-        rest, rich = pr
-        g = gcd(rest, rich)
-        factor = rich // g
+        rest, den, ids, ws, f, j = pr
+        g = gcd(rest, den)
+        num, den = rest // g, den // g  # the price per voter is num / den
+        # New common denominator: D * (den / gcd(D, den)); den is a multiple of D.
+        factor = den // gcd(D, den)
         if factor > 1:
-            scale *= factor
-            if len(vals) < 4096:  # few values: rescale them all now, cheaper
-                vals = vals * (fac * factor)[ep] if len(fac) > 1 else vals * factor
-                ep = np.zeros(len(vals), dtype=np.int64)
-                fac = np.array([1], dtype=object)
-            else:
-                fac = np.append(fac * factor, 1)
-        pi = rest // g  # an integer in the new scale
-        ids, ws = summary(p)
-        old = fresh(ids)
+            D *= factor
+            P = [x * factor for x in P]
+        pD = num * (D // den)  # price times D
+        R = len(P)
+        P.append(pD)
+        pf = num / den
+        # Who keeps money: rich values strictly above the price.
+        keep = np.ones(len(ids) - j, dtype=bool)
+        # (f is None: the order was found exactly; check every value.)
+        hi = len(ids) if f is None else int(np.searchsorted(f, pf + band, "right"))
+        for i in range(j, hi):
+            if exact_one(int(ids[i])) <= pD:
+                keep[i - j] = False
         if details:
-            run.rho[p] = Fraction(pi, unit[p] * scale)
-            full = old >= pi
-            partial = int((old[~full] * ws[~full]).sum())
+            k = Fraction(num, den * unit[p])
+            run.rho[p] = k
+            # Poor values exactly at the price pay it in full too.
+            lo = 0 if f is None else int(np.searchsorted(f, pf - band, "left"))
+            equal = [i for i in range(lo, j) if exact_one(int(ids[i])) == pD]
+            w_eq = sum(int(ws[i]) for i in equal)
+            full = int(ws[j:].sum()) + w_eq
+            partial_n = int(ws[:j].sum()) - w_eq
+            partial_sum = Fraction(exact_sum(ids[:j], ws[:j]), D) - w_eq * Fraction(
+                num, den
+            )
             run.payments[p] = [
-                (Fraction(pi, scale * n), int(ws[full].sum())),
-                (Fraction(partial, scale * n), int(ws[~full].sum())),
+                (Fraction(num, den * n), full),
+                (partial_sum / n, partial_n),
             ]
-        left = old - pi
-        keep = left > 0
-        remap = np.arange(len(vals), dtype=np.int64)
-        remap[ids[~keep]] = 0
-        kept = ids[keep]
-        remap[kept] = np.arange(len(vals), len(vals) + len(kept), dtype=np.int64)
-        vals = np.concatenate((vals, left[keep]))
-        ep = np.concatenate((ep, np.full(len(kept), len(fac) - 1, dtype=np.int64)))
-        fv = np.concatenate((fv, fv[kept] - float(Fraction(pi, scale))))
+        kept = ids[j:][keep]
+        new = len(kept)
+        if nv + new > cap:
+            while nv + new > cap:
+                cap *= 2
+            fv2 = np.zeros(cap)
+            fv2[:nv] = fv[:nv]
+            fv = fv2
+            path2 = np.zeros((cap, rounds_max))
+            path2[:nv] = path[:nv]
+            path = path2
+        remap = np.zeros(nv, dtype=np.intp)
+        remap[kept] = np.arange(nv, nv + new, dtype=np.intp)
+        fv[nv : nv + new] = fv[kept] - pf
+        path[nv : nv + new] = path[kept]
+        path[nv : nv + new, R] = 1.0
+        nv += new
         sp = a.supp[p]
         vid[sp] = remap[vid[sp]]
-        if len(vals) > 256:
-            # Forget values no class holds any more (keeps rescaling cheap).
-            used = np.bincount(vid, minlength=len(vals))
+        if nv > 4096:
+            # Forget values no class holds any more.
+            used = np.bincount(vid, minlength=nv)
             used[0] = 1
             live = np.flatnonzero(used)
-            if 2 * len(live) < len(vals):
-                compact = np.zeros(len(vals), dtype=np.int64)
-                compact[live] = np.arange(len(live), dtype=np.int64)
+            if 2 * len(live) < nv:
+                compact = np.zeros(nv, dtype=np.intp)
+                compact[live] = np.arange(len(live), dtype=np.intp)
                 vid = compact[vid]
-                vals = vals[live]
-                ep = ep[live]
-                fv = fv[live]
+                fv[: len(live)] = fv[live]
+                path[: len(live)] = path[live]
+                nv = len(live)
     if follow is None and details:
         chosen_set = set(run.selected)
         for p in a.candidates:
             if p not in chosen_set:
                 ids, ws = summary(p)
-                run.left_with_supporters[p] = Fraction(
-                    int((fresh(ids) * ws).sum()), scale
-                )
+                run.left_with_supporters[p] = Fraction(exact_sum(ids, ws), D)
     return run, won
 
 
