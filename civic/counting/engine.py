@@ -406,7 +406,7 @@ def mes_once(
 ) -> MESRun:
     """One run of MES, whichever ballot kind, the fastest way available."""
     if e.approval and numpy_available():
-        result = mes_fast(ApprovalIndex(e, utility), ranks, start, details)
+        result = mes_fast(approval_index(e, utility), ranks, start, details)
         assert result is not None
         return result[0]
     if e.approval:
@@ -455,6 +455,21 @@ def mes_add1_naive(
 # every comparison of money is between Python ints.
 
 
+_INDEX_CACHE: list[tuple[Election, str, "ApprovalIndex"]] = []
+
+
+def approval_index(e: Election, utility: str) -> "ApprovalIndex":
+    """ApprovalIndex of (e, utility), kept for the next few calls: one count
+    runs MES several times on the same election."""
+    for el, u, a in _INDEX_CACHE:
+        if el is e and u == utility:
+            return a
+    a = ApprovalIndex(e, utility)
+    _INDEX_CACHE.insert(0, (e, utility, a))
+    del _INDEX_CACHE[4:]
+    return a
+
+
 class ApprovalIndex:
     """Precomputed arrays of an approval election for repeated MES runs."""
 
@@ -464,8 +479,13 @@ class ApprovalIndex:
         self.np = np
         self.e = e
         self.mult = np.asarray(e.mult, dtype=np.float64)
-        self.supp = [np.asarray(s, dtype=np.int64) for s in e.supporters]
+        self.supp = [np.asarray(s, dtype=np.intp) for s in e.supporters]
         self.supp_mult = [self.mult[s] for s in self.supp]
+        # Scratch space of mes_fast, reused from run to run: float budgets and
+        # payment paths of value ids (counts below 2^24 are exact in float32).
+        self.path_dtype = np.float32 if e.n < 2**24 else np.float64
+        self.fv = np.zeros(1024)
+        self.path = np.zeros((1024, max(1, len(e.ids))), dtype=self.path_dtype)
         self.unit = [e.costs[p] if utility == "cost" else 1 for p in range(len(e.ids))]
         self.free, self.candidates = mes_eligible(e, utility)
 
@@ -505,11 +525,14 @@ def mes_fast(
     unit = a.unit
     costs = e.costs
     rounds_max = max(1, len(a.candidates))
-    cap = 1024
-    fv = np.zeros(cap)
+    fv = a.fv
+    path = a.path
+    cap = len(fv)
     fv[1] = float(start)
-    path = np.zeros((cap, rounds_max))
+    path[1] = 0
+    pdt = a.path_dtype
     nv = 2  # value ids in use (0: exhausted, 1: the starting budget)
+    compact_at = 2048
     tol = float(start) * (rounds_max + 2) * 2.0**-51
     band = 4 * tol
     P: list[int] = []  # price of round r times D
@@ -535,7 +558,7 @@ def mes_fast(
         total = int(ws.sum()) * start * D
         R = len(P)
         if R and len(ids):
-            m = (ws @ path[ids, :R]).tolist()
+            m = (ws.astype(pdt) @ path[ids, :R]).tolist()
             total -= sum([int(c) * P[r] for r, c in enumerate(m) if c])
         return total
 
@@ -714,23 +737,26 @@ def mes_fast(
                 cap *= 2
             fv2 = np.zeros(cap)
             fv2[:nv] = fv[:nv]
-            fv = fv2
-            path2 = np.zeros((cap, rounds_max))
+            fv = a.fv = fv2
+            path2 = np.zeros((cap, path.shape[1]), dtype=pdt)
             path2[:nv] = path[:nv]
-            path = path2
+            path = a.path = path2
         remap = np.zeros(nv, dtype=np.intp)
         remap[kept] = np.arange(nv, nv + new, dtype=np.intp)
         fv[nv : nv + new] = fv[kept] - pf
-        path[nv : nv + new] = path[kept]
-        path[nv : nv + new, R] = 1.0
+        if R:
+            path[nv : nv + new, :R] = path[kept, :R]
+        path[nv : nv + new, R:] = 0
+        path[nv : nv + new, R] = 1
         nv += new
         sp = a.supp[p]
         vid[sp] = remap[vid[sp]]
-        if nv > 4096:
+        if nv > compact_at:
             # Forget values no class holds any more.
             used = np.bincount(vid, minlength=nv)
             used[0] = 1
             live = np.flatnonzero(used)
+            compact_at = max(2048, 2 * len(live))
             if 2 * len(live) < nv:
                 compact = np.zeros(nv, dtype=np.intp)
                 compact[live] = np.arange(len(live), dtype=np.intp)
