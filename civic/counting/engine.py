@@ -585,10 +585,13 @@ def mes_fast(
             rich -= wl[j]
         return None
 
-    def price(p: int) -> tuple | None:
+    def price(p: int, above: tuple | None = None) -> tuple | Fraction | None:
         """(rest, den, ids, ws, f, j): every supporter pays min(budget, rest/den);
         ids/ws/f: supporters' value ids, voters and float budgets by budget, the
-        first j of them paying all they have. None if unaffordable."""
+        first j of them paying all they have. None if unaffordable.
+
+        With `above` (a heap entry), may instead return a Fraction lb with
+        above's key < lb < p's key: proof enough that p is not the cheapest."""
         ids, ws = summary(p)
         if len(ids) == 0:
             return None
@@ -606,12 +609,28 @@ def mes_fast(
         if total_f + err < need:
             return None  # proven: even all their money is not enough
         # Float guess of the first supporter able to pay the full share...
-        rich_from = W - np.concatenate(([0.0], np.cumsum(ws)[:-1]))
+        cw = np.cumsum(ws)
+        rich_from = W - np.concatenate(([0.0], cw[:-1]))
         paid_before = np.concatenate(([0.0], paid[:-1]))
         ok = need - paid_before <= f * rich_from
         j = int(np.argmax(ok))
         if not ok[j]:
             return exact_price(p, ids, ws)
+        if above is not None:
+            # Screen: supporters who pay min(budget, L) for an L a little below
+            # the float guess provably raise less than the cost (float error
+            # bounded as for `err`), so p's price exceeds L; if L is above the
+            # best key in the heap, p cannot win now and needs no exact price.
+            guess = (need - float(paid_before[j])) / float(rich_from[j])
+            L = guess * (1 - 2.0**-30)
+            if L > 0 and L / unit[p] > above[0] * (1 + 2.0**-40):
+                i = int(np.searchsorted(f, L, "left"))
+                raised = L * (W - float(cw[i - 1])) + float(paid[i - 1]) if i else L * W
+                bound = W * tol + (len(ids) + 4) * 2.0**-52 * (total_f + L * W)
+                if raised + bound < need:
+                    lb = Fraction(L) / unit[p]
+                    if lb > above[1]:
+                        return lb
         # ...checked exactly: poor ones have at most the price, rich ones at least.
         rich = int(W - float(ws[:j].sum())) if j else int(W)
         rest = need * D - exact_sum(ids[:j], ws[:j]) if j else need * D
@@ -651,9 +670,12 @@ def mes_fast(
             chosen = -1
             while heap:
                 _, _, r, p = heapq.heappop(heap)
-                pr = price(p)
+                pr = price(p, heap[0] if heap else None)
                 if pr is None:
                     alive[p] = False
+                    continue
+                if isinstance(pr, Fraction):  # a proven lower bound
+                    heapq.heappush(heap, (float(pr), pr, r, p))
                     continue
                 k = key(p, pr)
                 if heap and (*k, r) > heap[0][:3]:
