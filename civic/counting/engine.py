@@ -455,10 +455,10 @@ def mes_add1_naive(
 # every comparison of money is between Python ints.
 
 
-_INDEX_CACHE: list[tuple[Election, str, "ApprovalIndex"]] = []
+_INDEX_CACHE: list[tuple[Election, str, ApprovalIndex]] = []
 
 
-def approval_index(e: Election, utility: str) -> "ApprovalIndex":
+def approval_index(e: Election, utility: str) -> ApprovalIndex:
     """ApprovalIndex of (e, utility), kept for the next few calls: one count
     runs MES several times on the same election."""
     for el, u, a in _INDEX_CACHE:
