@@ -392,13 +392,19 @@ def mes_weighted(
     return run
 
 
+_NUMPY: list[bool] = []
+
+
 def numpy_available() -> bool:
     """True when numpy can be imported (the fast approval MES needs it)."""
-    try:
-        import numpy  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    if not _NUMPY:
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            _NUMPY.append(False)
+        else:
+            _NUMPY.append(True)
+    return _NUMPY[0]
 
 
 def mes_once(
