@@ -412,7 +412,7 @@ def mes_once(
 ) -> MESRun:
     """One run of MES, whichever ballot kind, the fastest way available."""
     if e.approval and numpy_available():
-        result = mes_fast(approval_index(e, utility), ranks, start, details)
+        result = mes_run(approval_index(e, utility), ranks, start, details)
         assert result is not None
         return result[0]
     if e.approval:
@@ -801,6 +801,248 @@ def mes_fast(
     return run, won
 
 
+def mes_fast_small(
+    a: ApprovalIndex,
+    ranks: Sequence[int],
+    start: int,
+    details: bool = False,
+    follow: Sequence[int] | None = None,
+    keys: Sequence[tuple[float, Fraction, int]] | None = None,
+) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
+    """mes_fast for small elections (few ballot classes), where numpy's
+    per-call overhead dominates: budgets kept as exact integers over a common
+    denominator, raised when a price needs it. Same arguments and results.
+
+    With `follow`/`keys` it is instead a certificate run: it funds the projects
+    of `follow` in that order and returns None as soon as some other project
+    could compete with the recorded winning key (rho, rank) of a round, or
+    could still be afforded at the end."""
+    np = a.np
+    e = a.e
+    n = e.n
+    unit = a.unit
+    # vals[i] / scale is a remaining budget (cents * n), exactly; fv[i] is a
+    # float near it, used only to guess an order that is then checked exactly.
+    vals = np.array([0, start], dtype=object)
+    # Raising the common denominator would rescale every value each round
+    # (16,000 distinct budgets on Warszawa 2026); values are brought to the
+    # current scale only when read: ep[i] is the epoch value i is written in,
+    # fac[e] the factor from epoch e to now.
+    ep = np.zeros(2, dtype=np.int64)
+    fac = np.array([1], dtype=object)
+    fv = np.array([0.0, float(start)])
+    scale = 1
+    vid = np.ones(len(e.classes), dtype=np.int64)
+    free = sorted(a.free, key=ranks.__getitem__)
+    run = MESRun(selected=list(free), start=start)
+    won: list[tuple[float, Fraction, int]] = []
+    alive = [False] * len(e.ids)
+    for p in a.candidates:
+        alive[p] = True
+
+    def fresh(ids: Any) -> Any:
+        """Exact values (object array) of these value ids at the current scale."""
+        now = len(fac) - 1
+        if now:
+            stale = ep[ids] != now
+            if stale.any():
+                sid = ids[stale]
+                vals[sid] = vals[sid] * fac[ep[sid]]
+                ep[sid] = now
+        return vals[ids]
+
+    def summary(p: int) -> tuple[Any, Any]:
+        """Distinct nonzero budget value ids of p's supporters, and how many."""
+        counts = np.bincount(vid[a.supp[p]], weights=a.supp_mult[p])
+        counts[0] = 0
+        ids = np.flatnonzero(counts)
+        return ids, counts[ids].astype(np.int64)
+
+    def price(p: int) -> tuple[int, int] | None:
+        """(rest, rich): each supporter pays min(budget, rest / rich)."""
+        ids, ws = summary(p)
+        if len(ids) == 0:
+            return None
+        if len(ids) < 128:  # small: a plain exact loop beats numpy's overhead
+            wl = ws.tolist()
+            pairs = sorted(zip(fresh(ids).tolist(), wl))
+            rest, rich = e.costs[p] * n * scale, sum(wl)
+            for value, w in pairs:
+                if rest <= value * rich:
+                    return rest, rich
+                rest -= value * w
+                rich -= w
+            return None
+        order = np.argsort(fv[ids], kind="stable")
+        ids = ids[order]
+        ws = ws[order]
+        v = fresh(ids)
+        need = e.costs[p] * n * scale
+        total = int((v * ws).sum())
+        if total < need:
+            return None
+        # Float guess of the first supporter able to pay the full share...
+        f = fv[ids]
+        wf = ws.astype(np.float64)
+        paid_before = np.concatenate(([0.0], np.cumsum(f * wf)[:-1]))
+        rich_from = wf.sum() - np.concatenate(([0.0], np.cumsum(wf)[:-1]))
+        j = int(np.argmax(e.costs[p] * n - paid_before <= f * rich_from))
+        # ...checked exactly: poor ones have at most the price, rich ones at least.
+        wl = ws.tolist()
+        rest = need - int((v[:j] * ws[:j]).sum()) if j else need
+        rich = sum(wl[j:])
+        if (
+            rich > 0
+            and (j == 0 or max(v[:j]) * rich <= rest)
+            and min(v[j:]) * rich >= rest
+        ):
+            return rest, rich
+        pairs = sorted(zip(v.tolist(), wl))  # exact fallback (float near-ties)
+        rest, rich = need, sum(wl)
+        for value, w in pairs:
+            if rest <= value * rich:
+                return rest, rich
+            rest -= value * w
+            rich -= w
+        return None
+
+    def key(p: int, pr: tuple[int, int]) -> tuple[float, Fraction]:
+        # The float is correctly rounded, hence ordered like the exact value:
+        # it settles most comparisons, the Fraction settles float ties.
+        k = Fraction(pr[0], pr[1] * unit[p] * scale)
+        return float(k), k
+
+    heap = []
+    for p in a.candidates:
+        # Everyone starts with `start`: all supporters pay an equal share.
+        votes = e.votes[p]
+        if start * votes < e.costs[p] * n:
+            alive[p] = False
+        else:
+            heap.append((*key(p, (e.costs[p] * n, votes)), ranks[p], p))
+    heapq.heapify(heap)
+    step = 0
+    while True:
+        if follow is None:
+            chosen = -1
+            while heap:
+                _, _, r, p = heapq.heappop(heap)
+                pr = price(p)
+                if pr is None:
+                    alive[p] = False
+                    continue
+                k = key(p, pr)
+                if heap and (*k, r) > heap[0][:3]:
+                    heapq.heappush(heap, (*k, r, p))
+                    continue
+                chosen = p
+                won.append((*k, r))
+                break
+            if chosen < 0:
+                break
+        else:
+            if step == len(follow):
+                # The recorded run ended here: nothing may be affordable now.
+                for _, _, _, p in heap:
+                    if alive[p] and price(p) is not None:
+                        return None
+                break
+            chosen = follow[step]
+            bound = keys[step]
+            held = []
+            while heap and heap[0][:3] <= bound:
+                item = heapq.heappop(heap)
+                p = item[3]
+                if p == chosen or not alive[p]:
+                    continue
+                pr = price(p)
+                if pr is None:
+                    alive[p] = False
+                    continue
+                k = key(p, pr)
+                if (*k, ranks[p]) <= bound:
+                    return None
+                held.append((*k, ranks[p], p))
+            for item in held:
+                heapq.heappush(heap, item)
+            pr = price(chosen)
+            assert pr is not None  # budgets only grew: still affordable
+        step += 1
+        p = chosen
+        alive[p] = False
+        run.selected.append(p)
+        rest, rich = pr
+        g = gcd(rest, rich)
+        factor = rich // g
+        if factor > 1:
+            scale *= factor
+            if len(vals) < 4096:  # few values: rescale them all now, cheaper
+                vals = vals * (fac * factor)[ep] if len(fac) > 1 else vals * factor
+                ep = np.zeros(len(vals), dtype=np.int64)
+                fac = np.array([1], dtype=object)
+            else:
+                fac = np.append(fac * factor, 1)
+        pi = rest // g  # an integer in the new scale
+        ids, ws = summary(p)
+        old = fresh(ids)
+        if details:
+            run.rho[p] = Fraction(pi, unit[p] * scale)
+            full = old >= pi
+            partial = int((old[~full] * ws[~full]).sum())
+            run.payments[p] = [
+                (Fraction(pi, scale * n), int(ws[full].sum())),
+                (Fraction(partial, scale * n), int(ws[~full].sum())),
+            ]
+        left = old - pi
+        keep = left > 0
+        remap = np.arange(len(vals), dtype=np.int64)
+        remap[ids[~keep]] = 0
+        kept = ids[keep]
+        remap[kept] = np.arange(len(vals), len(vals) + len(kept), dtype=np.int64)
+        vals = np.concatenate((vals, left[keep]))
+        ep = np.concatenate((ep, np.full(len(kept), len(fac) - 1, dtype=np.int64)))
+        fv = np.concatenate((fv, fv[kept] - float(Fraction(pi, scale))))
+        sp = a.supp[p]
+        vid[sp] = remap[vid[sp]]
+        if len(vals) > 256:
+            # Forget values no class holds any more (keeps rescaling cheap).
+            used = np.bincount(vid, minlength=len(vals))
+            used[0] = 1
+            live = np.flatnonzero(used)
+            if 2 * len(live) < len(vals):
+                compact = np.zeros(len(vals), dtype=np.int64)
+                compact[live] = np.arange(len(live), dtype=np.int64)
+                vid = compact[vid]
+                vals = vals[live]
+                ep = ep[live]
+                fv = fv[live]
+    if follow is None and details:
+        chosen_set = set(run.selected)
+        for p in a.candidates:
+            if p not in chosen_set:
+                ids, ws = summary(p)
+                run.left_with_supporters[p] = Fraction(
+                    int((fresh(ids) * ws).sum()), scale
+                )
+    return run, won
+
+
+SMALL_CLASSES = 2000  # below this many ballot classes mes_fast_small is faster
+
+
+def mes_run(
+    a: ApprovalIndex,
+    ranks: Sequence[int],
+    start: int,
+    details: bool = False,
+    follow: Sequence[int] | None = None,
+    keys: Sequence[tuple[float, Fraction, int]] | None = None,
+) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
+    """One MES (or certificate) run with the engine that suits the size."""
+    run = mes_fast_small if len(a.e.classes) < SMALL_CLASSES else mes_fast
+    return run(a, ranks, start, details, follow, keys)
+
+
 def mes_add1_fast(
     a: ApprovalIndex,
     ranks: Sequence[int],
@@ -834,7 +1076,7 @@ def mes_add1_fast(
     base = e.budget if base is None else base
     over = a.candidates if exhaustive_over is None else exhaustive_over
     k = 0
-    run, won = mes_fast(a, ranks, base)
+    run, won = mes_run(a, ranks, base)
     previous = run
     jump = 2
     odds = 0.5
@@ -862,7 +1104,7 @@ def mes_add1_fast(
         if odds * jump >= 1:
             stats["certificates"] += 1
             start = base + (k + jump) * step_money
-            if mes_fast(a, ranks, start, follow=follow, keys=won) is not None:
+            if mes_run(a, ranks, start, follow=follow, keys=won) is not None:
                 same = jump
                 jump *= 2
                 odds = 0.75 * odds + 0.25
@@ -873,9 +1115,9 @@ def mes_add1_fast(
             odds = min(1.0, odds * 1.04)  # slowly regain confidence
         previous = run
         k += same + 1
-        run, won = mes_fast(a, ranks, base + k * step_money)
+        run, won = mes_run(a, ranks, base + k * step_money)
         stats["runs"] += 1
     stats["increments"] = k
     if details:
-        run, _ = mes_fast(a, ranks, run.start, details=True)
+        run, _ = mes_run(a, ranks, run.start, details=True)
     return run, stats

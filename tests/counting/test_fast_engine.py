@@ -1,5 +1,5 @@
-"""The numpy MES engine (float budgets checked exactly) against the pure-Python
-exact one: same selection, prices, payment groups and money left, on seeded
+"""The numpy MES engines (float budgets checked exactly, and exact integers
+for small elections) against the pure-Python exact one: same selection, prices, payment groups and money left, on seeded
 tie-heavy random elections (small costs, repeated ballots, tiny budgets)."""
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def test_fast_mes_matches_exact_python(seed: int) -> None:
             for k in (0, 1, 3, 10):
                 start = e.budget + k * 100 * e.n
                 slow = engine.mes_approval(e, ranks, utility, start, details=True)
-                fast = engine.mes_fast(a, ranks, start, details=True)
-                assert fast is not None
-                assert _summary(fast[0]) == _summary(slow)
+                for run in (engine.mes_fast, engine.mes_fast_small):
+                    fast = run(a, ranks, start, details=True)
+                    assert fast is not None
+                    assert _summary(fast[0]) == _summary(slow)
