@@ -274,7 +274,7 @@ def _add1_search(
 ) -> engine.MESRun:
     """The add1 search itself (see engine.mes_add1_fast)."""
     if e.approval and engine.numpy_available():
-        a = engine.ApprovalIndex(e, utility)
+        a = engine.approval_index(e, utility)
         run, _ = engine.mes_add1_fast(a, ranks, increment)
     else:
         run, _ = engine.mes_add1_naive(e, ranks, utility, increment)

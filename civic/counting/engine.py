@@ -392,13 +392,19 @@ def mes_weighted(
     return run
 
 
+_NUMPY: list[bool] = []
+
+
 def numpy_available() -> bool:
     """True when numpy can be imported (the fast approval MES needs it)."""
-    try:
-        import numpy  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    if not _NUMPY:
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            _NUMPY.append(False)
+        else:
+            _NUMPY.append(True)
+    return _NUMPY[0]
 
 
 def mes_once(
@@ -406,7 +412,7 @@ def mes_once(
 ) -> MESRun:
     """One run of MES, whichever ballot kind, the fastest way available."""
     if e.approval and numpy_available():
-        result = mes_fast(ApprovalIndex(e, utility), ranks, start, details)
+        result = mes_run(approval_index(e, utility), ranks, start, details)
         assert result is not None
         return result[0]
     if e.approval:
@@ -455,6 +461,21 @@ def mes_add1_naive(
 # every comparison of money is between Python ints.
 
 
+_INDEX_CACHE: list[tuple[Election, str, ApprovalIndex]] = []
+
+
+def approval_index(e: Election, utility: str) -> ApprovalIndex:
+    """ApprovalIndex of (e, utility), kept for the next few calls: one count
+    runs MES several times on the same election."""
+    for el, u, a in _INDEX_CACHE:
+        if el is e and u == utility:
+            return a
+    a = ApprovalIndex(e, utility)
+    _INDEX_CACHE.insert(0, (e, utility, a))
+    del _INDEX_CACHE[4:]
+    return a
+
+
 class ApprovalIndex:
     """Precomputed arrays of an approval election for repeated MES runs."""
 
@@ -464,8 +485,13 @@ class ApprovalIndex:
         self.np = np
         self.e = e
         self.mult = np.asarray(e.mult, dtype=np.float64)
-        self.supp = [np.asarray(s, dtype=np.int64) for s in e.supporters]
+        self.supp = [np.asarray(s, dtype=np.intp) for s in e.supporters]
         self.supp_mult = [self.mult[s] for s in self.supp]
+        # Scratch space of mes_fast, reused from run to run: float budgets and
+        # payment paths of value ids (counts below 2^24 are exact in float32).
+        self.path_dtype = np.float32 if e.n < 2**24 else np.float64
+        self.fv = np.zeros(1024)
+        self.path = np.zeros((1024, max(1, len(e.ids))), dtype=self.path_dtype)
         self.unit = [e.costs[p] if utility == "cost" else 1 for p in range(len(e.ids))]
         self.free, self.candidates = mes_eligible(e, utility)
 
@@ -479,6 +505,313 @@ def mes_fast(
     keys: Sequence[tuple[float, Fraction, int]] | None = None,
 ) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
     """One MES run at scaled starting budget `start`.
+
+    With `follow`/`keys` it is instead a certificate run: it funds the projects
+    of `follow` in that order and returns None as soon as some other project
+    could compete with the recorded winning key (rho, rank) of a round, or
+    could still be afforded at the end.
+
+    Budget classes: a voter who has paid in full for every funded project they
+    approve has exactly start - (sum of those prices); one who could not has 0.
+    So classes of ballots are grouped by *value ids*, one per distinct path of
+    full payments: `path[v, r]` says whether value v paid round r's price, and
+    `fv[v]` is a float near its budget, off by at most `tol` (each of at most
+    R subtractions of a correctly rounded price is off by at most 2^-52 start).
+    Floats only guess the order of budgets and which supporters pay in full;
+    the guess is then checked in exact integers: with every price written as
+    P[r] / D over one common denominator D, a group of values holding W voters,
+    M[r] of whom paid round r, has exactly W*start - sum(M[r] P[r]) / D, which
+    is a matrix-vector product of small counts and a handful of big-int terms.
+    Values within float error of the price are compared one by one, exactly;
+    if the guess is wrong the price is recomputed fully exactly.
+    """
+    np = a.np
+    e = a.e
+    n = e.n
+    unit = a.unit
+    costs = e.costs
+    rounds_max = max(1, len(a.candidates))
+    fv = a.fv
+    path = a.path
+    cap = len(fv)
+    fv[1] = float(start)
+    path[1] = 0
+    pdt = a.path_dtype
+    nv = 2  # value ids in use (0: exhausted, 1: the starting budget)
+    compact_at = 2048
+    tol = float(start) * (rounds_max + 2) * 2.0**-51
+    band = 4 * tol
+    P: list[int] = []  # price of round r times D
+    D = 1
+    vid = np.ones(len(e.classes), dtype=np.intp)
+    free = sorted(a.free, key=ranks.__getitem__)
+    run = MESRun(selected=list(free), start=start)
+    won: list[tuple[float, Fraction, int]] = []
+    alive = [False] * len(e.ids)
+    for p in a.candidates:
+        alive[p] = True
+
+    def exact_one(v: int) -> int:
+        """Exact budget of value v, times D."""
+        R = len(P)
+        if not R:
+            return start * D
+        rs = np.flatnonzero(path[v, :R]).tolist()
+        return start * D - sum([P[r] for r in rs])
+
+    def exact_sum(ids: Any, ws: Any) -> int:
+        """Exact total budget of these values (ws voters each), times D."""
+        total = int(ws.sum()) * start * D
+        R = len(P)
+        if R and len(ids):
+            m = (ws.astype(pdt) @ path[ids, :R]).tolist()
+            total -= sum([int(c) * P[r] for r, c in enumerate(m) if c])
+        return total
+
+    def summary(p: int) -> tuple[Any, Any]:
+        """Distinct nonzero budget value ids of p's supporters, and how many."""
+        counts = np.bincount(vid[a.supp[p]], weights=a.supp_mult[p])
+        counts[0] = 0
+        ids = np.flatnonzero(counts)
+        return ids, counts[ids]
+
+    def exact_price(p: int, ids: Any, ws: Any) -> tuple | None:
+        """Fallback: the price from exact budgets, sorted exactly."""
+        exact = [exact_one(v) for v in ids.tolist()]
+        order = sorted(range(len(ids)), key=exact.__getitem__)
+        ids = ids[order]
+        ws = ws[order]
+        wl = [int(w) for w in ws.tolist()]
+        rest, rich = costs[p] * n * D, sum(wl)
+        for j, i in enumerate(order):
+            value = exact[i]
+            if rest * 1 <= value * rich:
+                return rest, rich * D, ids, ws, None, j
+            rest -= value * wl[j]
+            rich -= wl[j]
+        return None
+
+    def price(p: int, above: tuple | None = None) -> tuple | Fraction | None:
+        """(rest, den, ids, ws, f, j): every supporter pays min(budget, rest/den);
+        ids/ws/f: supporters' value ids, voters and float budgets by budget, the
+        first j of them paying all they have. None if unaffordable.
+
+        With `above` (a heap entry), may instead return a Fraction lb with
+        above's key < lb < p's key: proof enough that p is not the cheapest."""
+        ids, ws = summary(p)
+        if len(ids) == 0:
+            return None
+        need = costs[p] * n
+        f = fv[ids]
+        if len(ids) > 1:
+            order = np.argsort(f, kind="stable")
+            ids = ids[order]
+            ws = ws[order]
+            f = f[order]
+        paid = np.cumsum(f * ws)
+        total_f = float(paid[-1])
+        W = float(ws.sum())
+        err = W * tol + (len(ids) + 2) * 2.0**-52 * total_f
+        if total_f + err < need:
+            return None  # proven: even all their money is not enough
+        # Float guess of the first supporter able to pay the full share...
+        cw = np.cumsum(ws)
+        rich_from = W - np.concatenate(([0.0], cw[:-1]))
+        paid_before = np.concatenate(([0.0], paid[:-1]))
+        ok = need - paid_before <= f * rich_from
+        j = int(np.argmax(ok))
+        if not ok[j]:
+            return exact_price(p, ids, ws)
+        if above is not None:
+            # Screen: supporters who pay min(budget, L) for an L a little below
+            # the float guess provably raise less than the cost (float error
+            # bounded as for `err`), so p's price exceeds L; if L is above the
+            # best key in the heap, p cannot win now and needs no exact price.
+            guess = (need - float(paid_before[j])) / float(rich_from[j])
+            L = guess * (1 - 2.0**-30)
+            if L > 0 and L / unit[p] > above[0] * (1 + 2.0**-40):
+                i = int(np.searchsorted(f, L, "left"))
+                raised = L * (W - float(cw[i - 1])) + float(paid[i - 1]) if i else L * W
+                bound = W * tol + (len(ids) + 4) * 2.0**-52 * (total_f + L * W)
+                if raised + bound < need:
+                    lb = Fraction(L) / unit[p]
+                    if lb > above[1]:
+                        return lb
+        # ...checked exactly: poor ones have at most the price, rich ones at least.
+        rich = int(W - float(ws[:j].sum())) if j else int(W)
+        rest = need * D - exact_sum(ids[:j], ws[:j]) if j else need * D
+        if rich <= 0 or rest <= 0:
+            return exact_price(p, ids, ws)
+        den = rich * D
+        pf = rest / den
+        lo = int(np.searchsorted(f, pf - band, "left"))
+        hi = int(np.searchsorted(f, pf + band, "right"))
+        if not lo <= j <= hi:
+            return exact_price(p, ids, ws)
+        for i in range(lo, hi):
+            b = exact_one(int(ids[i]))
+            if (i < j and b * rich > rest) or (i >= j and b * rich < rest):
+                return exact_price(p, ids, ws)
+        return rest, den, ids, ws, f, j
+
+    def key(p: int, pr: tuple) -> tuple[float, Fraction]:
+        # The float is correctly rounded, hence ordered like the exact value:
+        # it settles most comparisons, the Fraction settles float ties.
+        k = Fraction(pr[0], pr[1] * unit[p])
+        return float(k), k
+
+    heap = []
+    for p in a.candidates:
+        # Everyone starts with `start`: all supporters pay an equal share.
+        votes = e.votes[p]
+        if start * votes < costs[p] * n:
+            alive[p] = False
+        else:
+            k = Fraction(costs[p] * n, votes * unit[p])
+            heap.append((float(k), k, ranks[p], p))
+    heapq.heapify(heap)
+    step = 0
+    while True:
+        if follow is None:
+            chosen = -1
+            while heap:
+                _, _, r, p = heapq.heappop(heap)
+                pr = price(p, heap[0] if heap else None)
+                if pr is None:
+                    alive[p] = False
+                    continue
+                if isinstance(pr, Fraction):  # a proven lower bound
+                    heapq.heappush(heap, (float(pr), pr, r, p))
+                    continue
+                k = key(p, pr)
+                if heap and (*k, r) > heap[0][:3]:
+                    heapq.heappush(heap, (*k, r, p))
+                    continue
+                chosen = p
+                won.append((*k, r))
+                break
+            if chosen < 0:
+                break
+        else:
+            if step == len(follow):
+                # The recorded run ended here: nothing may be affordable now.
+                for _, _, _, p in heap:
+                    if alive[p] and price(p) is not None:
+                        return None
+                break
+            chosen = follow[step]
+            bound = keys[step]
+            held = []
+            while heap and heap[0][:3] <= bound:
+                item = heapq.heappop(heap)
+                p = item[3]
+                if p == chosen or not alive[p]:
+                    continue
+                pr = price(p)
+                if pr is None:
+                    alive[p] = False
+                    continue
+                k = key(p, pr)
+                if (*k, ranks[p]) <= bound:
+                    return None
+                held.append((*k, ranks[p], p))
+            for item in held:
+                heapq.heappush(heap, item)
+            pr = price(chosen)
+            assert pr is not None  # budgets only grew: still affordable
+        step += 1
+        p = chosen
+        alive[p] = False
+        run.selected.append(p)
+        rest, den, ids, ws, f, j = pr
+        g = gcd(rest, den)
+        num, den = rest // g, den // g  # the price per voter is num / den
+        # New common denominator: D * (den / gcd(D, den)); den is a multiple of D.
+        factor = den // gcd(D, den)
+        if factor > 1:
+            D *= factor
+            P = [x * factor for x in P]
+        pD = num * (D // den)  # price times D
+        R = len(P)
+        P.append(pD)
+        pf = num / den
+        # Who keeps money: rich values strictly above the price.
+        keep = np.ones(len(ids) - j, dtype=bool)
+        # (f is None: the order was found exactly; check every value.)
+        hi = len(ids) if f is None else int(np.searchsorted(f, pf + band, "right"))
+        for i in range(j, hi):
+            if exact_one(int(ids[i])) <= pD:
+                keep[i - j] = False
+        if details:
+            k = Fraction(num, den * unit[p])
+            run.rho[p] = k
+            # Poor values exactly at the price pay it in full too.
+            lo = 0 if f is None else int(np.searchsorted(f, pf - band, "left"))
+            equal = [i for i in range(lo, j) if exact_one(int(ids[i])) == pD]
+            w_eq = sum(int(ws[i]) for i in equal)
+            full = int(ws[j:].sum()) + w_eq
+            partial_n = int(ws[:j].sum()) - w_eq
+            partial_sum = Fraction(exact_sum(ids[:j], ws[:j]), D) - w_eq * Fraction(
+                num, den
+            )
+            run.payments[p] = [
+                (Fraction(num, den * n), full),
+                (partial_sum / n, partial_n),
+            ]
+        kept = ids[j:][keep]
+        new = len(kept)
+        if nv + new > cap:
+            while nv + new > cap:
+                cap *= 2
+            fv2 = np.zeros(cap)
+            fv2[:nv] = fv[:nv]
+            fv = a.fv = fv2
+            path2 = np.zeros((cap, path.shape[1]), dtype=pdt)
+            path2[:nv] = path[:nv]
+            path = a.path = path2
+        remap = np.zeros(nv, dtype=np.intp)
+        remap[kept] = np.arange(nv, nv + new, dtype=np.intp)
+        fv[nv : nv + new] = fv[kept] - pf
+        if R:
+            path[nv : nv + new, :R] = path[kept, :R]
+        path[nv : nv + new, R:] = 0
+        path[nv : nv + new, R] = 1
+        nv += new
+        sp = a.supp[p]
+        vid[sp] = remap[vid[sp]]
+        if nv > compact_at:
+            # Forget values no class holds any more.
+            used = np.bincount(vid, minlength=nv)
+            used[0] = 1
+            live = np.flatnonzero(used)
+            compact_at = max(2048, 2 * len(live))
+            if 2 * len(live) < nv:
+                compact = np.zeros(nv, dtype=np.intp)
+                compact[live] = np.arange(len(live), dtype=np.intp)
+                vid = compact[vid]
+                fv[: len(live)] = fv[live]
+                path[: len(live)] = path[live]
+                nv = len(live)
+    if follow is None and details:
+        chosen_set = set(run.selected)
+        for p in a.candidates:
+            if p not in chosen_set:
+                ids, ws = summary(p)
+                run.left_with_supporters[p] = Fraction(exact_sum(ids, ws), D)
+    return run, won
+
+
+def mes_fast_small(
+    a: ApprovalIndex,
+    ranks: Sequence[int],
+    start: int,
+    details: bool = False,
+    follow: Sequence[int] | None = None,
+    keys: Sequence[tuple[float, Fraction, int]] | None = None,
+) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
+    """mes_fast for small elections (few ballot classes), where numpy's
+    per-call overhead dominates: budgets kept as exact integers over a common
+    denominator, raised when a price needs it. Same arguments and results.
 
     With `follow`/`keys` it is instead a certificate run: it funds the projects
     of `follow` in that order and returns None as soon as some other project
@@ -694,6 +1027,22 @@ def mes_fast(
     return run, won
 
 
+SMALL_CLASSES = 2000  # below this many ballot classes mes_fast_small is faster
+
+
+def mes_run(
+    a: ApprovalIndex,
+    ranks: Sequence[int],
+    start: int,
+    details: bool = False,
+    follow: Sequence[int] | None = None,
+    keys: Sequence[tuple[float, Fraction, int]] | None = None,
+) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
+    """One MES (or certificate) run with the engine that suits the size."""
+    run = mes_fast_small if len(a.e.classes) < SMALL_CLASSES else mes_fast
+    return run(a, ranks, start, details, follow, keys)
+
+
 def mes_add1_fast(
     a: ApprovalIndex,
     ranks: Sequence[int],
@@ -727,7 +1076,7 @@ def mes_add1_fast(
     base = e.budget if base is None else base
     over = a.candidates if exhaustive_over is None else exhaustive_over
     k = 0
-    run, won = mes_fast(a, ranks, base)
+    run, won = mes_run(a, ranks, base)
     previous = run
     jump = 2
     odds = 0.5
@@ -755,7 +1104,7 @@ def mes_add1_fast(
         if odds * jump >= 1:
             stats["certificates"] += 1
             start = base + (k + jump) * step_money
-            if mes_fast(a, ranks, start, follow=follow, keys=won) is not None:
+            if mes_run(a, ranks, start, follow=follow, keys=won) is not None:
                 same = jump
                 jump *= 2
                 odds = 0.75 * odds + 0.25
@@ -766,9 +1115,9 @@ def mes_add1_fast(
             odds = min(1.0, odds * 1.04)  # slowly regain confidence
         previous = run
         k += same + 1
-        run, won = mes_fast(a, ranks, base + k * step_money)
+        run, won = mes_run(a, ranks, base + k * step_money)
         stats["runs"] += 1
     stats["increments"] = k
     if details:
-        run, _ = mes_fast(a, ranks, run.start, details=True)
+        run, _ = mes_run(a, ranks, run.start, details=True)
     return run, stats

@@ -90,7 +90,7 @@ def run_tool(
         everything_fits = sum(e.costs) <= e.budget
         if completion in ("add1", "add1-greedy") and not everything_fits:
             if engine.numpy_available():
-                a = engine.ApprovalIndex(e, "cost")
+                a = engine.approval_index(e, "cost")
                 run, _ = engine.mes_add1_fast(
                     a, ranks, increment, base=base, stop_when_exhaustive=False
                 )
