@@ -15,7 +15,7 @@ from civic import create_app
 from civic.accounts import services
 from civic.accounts.models import OutboxMessage, User
 from civic.extensions import db, limiter
-from civic.territory.models import Commune, Quartier
+from civic.territory.models import Quartier
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
@@ -238,5 +238,3 @@ def login(client, email: str, password: str = PASSWORD):
     """Log in through the real form."""
     return post_form(client, "/compte/connexion", {"email": email, "password": password})
 
-
-__all__ = ["Commune"]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from civic.accounts.models import RoleGrant, User
 from civic.extensions import db
 from civic.permissions import PERMISSIONS, PUBLIC, ROLES, access_of
-from civic.territory.models import CityService, Commune, Council, Quartier
+from civic.territory.models import CityService, Commune
 from tests.bienveilleurs.factories import make_interlocutor, make_pipeline
 from tests.conftest import PASSWORD, csrf_from, make_plan, make_territory, make_user, plan_action
 
@@ -275,5 +275,3 @@ def test_permissions_reference_known_roles():
     for perm, roles in PERMISSIONS.items():
         assert roles <= set(ROLES), perm
 
-
-__all__ = ["Council", "Quartier"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from civic.extensions import db
 from tests.conftest import login, make_territory, make_user, post_form
 
 
@@ -86,4 +85,3 @@ def test_unhandled_error_gives_a_500_page_without_traceback(app):
     assert resp.status_code == 500
     html = resp.get_data(as_text=True)
     assert "secret detail" not in html and "Traceback" not in html
-    db.session.remove() if False else None

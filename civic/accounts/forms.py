@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
-from civic.forms import QuartierField, optional_int
+from civic.forms import QuartierField
 
 GENDER_CHOICES = [
     ("", _l("I prefer not to say")),
@@ -122,5 +122,3 @@ class AssistedRegisterForm(FlaskForm):
         validators=[InputRequired()],
     )
 
-
-__all__ = ["optional_int"]

@@ -276,5 +276,3 @@ def delete():
             return redirect(url_for("core.index"))
     return render_template("accounts/delete.html", form=form), 422 if form.is_submitted() else 200
 
-
-__all__ = ["bp", "request"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, request
 from sqlalchemy import func, select
 
 from civic.actionplan import services as actionplan
@@ -463,5 +463,3 @@ def api_404(_exc: Exception) -> Response:
     """JSON errors inside the API."""
     return _error(404, "not found")
 
-
-__all__ = ["abort", "bp"]
