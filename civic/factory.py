@@ -166,6 +166,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import civic.voting.models  # noqa: F401  (tables of the vote, known to migrations)
     from civic.accounts.views import bp as accounts_bp
     from civic.actionplan.views import bp as actionplan_bp
     from civic.admin.views import bp as admin_bp
