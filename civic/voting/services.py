@@ -1,0 +1,234 @@
+"""Casting and replacing ballots: eligibility, the three ballot formats, one voter one ballot.
+
+Services validate, change state and flush; the view commits once (STYLE.md). Refusals are
+VoteError with a translated message. The secrecy design is in civic/voting/models.py.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from civic.accounts.models import User
+from civic.budgeting.models import Campaign, Envelope, Proposal
+from civic.budgeting.services import BudgetError, euros, votable_proposals
+from civic.budgeting.states import Phase
+from civic.extensions import db
+from civic.timeutil import utcnow
+from civic.voting.ballots import (
+    ballot_lookup,
+    format_choices,
+    new_receipt,
+    normalise_receipt,
+    receipt_check,
+)
+from civic.voting.models import Ballot, BallotDraft, VoteParticipation
+
+
+class VoteError(BudgetError):
+    """A refusal the voter can act on (message, and the form field when there is one)."""
+
+
+class AlreadyVoted(VoteError):
+    """The database already holds this voter's participation in this envelope."""
+
+
+# ---------------------------------------------------------------- eligibility
+
+def person_eligibility(user: User, campaign: Campaign) -> str | None:
+    """Why this person cannot vote in this campaign at all (None: they can), phase aside."""
+    if user.deleted_at is not None:
+        return _("This account has been deleted.")
+    if campaign.min_age:
+        if user.birth_year is None:
+            return _("This vote is open from the age of %(age)d: add your year of birth "
+                     "to your profile.", age=campaign.min_age)
+        if date.today().year - user.birth_year < campaign.min_age:
+            return _("This vote is open from the age of %(age)d.", age=campaign.min_age)
+    if campaign.require_verified and not user.is_verified:
+        return _("This vote requires a verified residency: ask the politique de la ville "
+                 "team or a counter to verify it.")
+    if campaign.require_residence and user.quartier_id is None:
+        return _("This vote is for residents: add your quartier to your profile (the "
+                 "city may ask for proof).")
+    return None
+
+
+def vote_eligibility(user: User, campaign: Campaign, envelope: Envelope,
+                     now: datetime | None = None) -> str | None:
+    """Why this person cannot vote in this envelope now (None: they can). A reason, always."""
+    phase = campaign.phase(now)
+    if phase is not Phase.VOTE:
+        if phase.index < Phase.VOTE.index:
+            return _("The vote has not opened yet (now: %(phase)s).", phase=phase.title)
+        return _("The vote is closed.")
+    if envelope.campaign_id != campaign.id:
+        return _("This envelope belongs to another campaign.")
+    reason = person_eligibility(user, campaign)
+    if reason:
+        return reason
+    if envelope.quartier_id is not None and user.quartier_id != envelope.quartier_id:
+        return _("Only residents of %(quartier)s vote for its envelope.",
+                 quartier=envelope.quartier.name if envelope.quartier else "")
+    return None
+
+
+def envelopes_of(user: User | None, campaign: Campaign) -> list[Envelope]:
+    """The envelopes this person is concerned by: the city-wide one and their quartier's."""
+    out = [e for e in campaign.envelopes if e.quartier_id is None]
+    quartier_id = getattr(user, "quartier_id", None)
+    out += [e for e in campaign.envelopes
+            if e.quartier_id is not None and e.quartier_id == quartier_id]
+    return out
+
+
+def ballot_options(campaign: Campaign, envelope: Envelope) -> list[Proposal]:
+    """The proposals on this envelope's ballot (feasible, answered, cost validated)."""
+    return votable_proposals(campaign).get(envelope, [])
+
+
+# ---------------------------------------------------------------- the three formats
+
+def validate_choices(campaign: Campaign, envelope: Envelope, choices: dict[int, int],
+                     options: list[Proposal] | None = None) -> None:
+    """Refuse a ballot that breaks the campaign's format (forged POSTs included)."""
+    if options is None:
+        options = ballot_options(campaign, envelope)
+    by_id = {p.id: p for p in options}
+    if not choices:
+        return _refuse(_("Choose at least one project."))
+    if any(pid not in by_id for pid in choices):
+        return _refuse(_("This ballot names a project that is not on this envelope's "
+                         "ballot."))
+    fmt = campaign.ballot_format
+    if fmt in ("approval", "knapsack") and any(v != 1 for v in choices.values()):
+        return _refuse(_("Points can only be given on a cumulative ballot."))
+    if fmt == "approval":
+        if campaign.max_choices and len(choices) > campaign.max_choices:
+            return _refuse(_("Choose at most %(n)d projects (you chose %(k)d).",
+                             n=campaign.max_choices, k=len(choices)))
+    elif fmt == "knapsack":
+        total = sum(by_id[pid].validated_cost_cents or 0 for pid in choices)
+        if total > envelope.amount_cents:
+            return _refuse(_("Your projects cost %(total)s, more than the envelope of "
+                             "%(budget)s: remove some.", total=euros(total),
+                             budget=euros(envelope.amount_cents)))
+    elif fmt == "cumulative":
+        points = sum(choices.values())
+        if campaign.points_total and points > campaign.points_total:
+            return _refuse(_("You gave %(k)d points; you have %(n)d to share out.",
+                             k=points, n=campaign.points_total))
+        if campaign.min_projects and len(choices) < campaign.min_projects:
+            return _refuse(_("Give points to at least %(n)d projects.",
+                             n=campaign.min_projects))
+    return None
+
+
+def _refuse(message: str) -> None:
+    raise VoteError(message, "choices")
+
+
+# ---------------------------------------------------------------- casting
+
+def _check_can_vote(user: User, campaign: Campaign, envelope: Envelope) -> None:
+    reason = vote_eligibility(user, campaign, envelope)
+    if reason:
+        raise VoteError(reason)
+
+
+def participation_of(user: User, envelope: Envelope) -> VoteParticipation | None:
+    """This person's participation in this envelope, if any."""
+    return db.session.execute(
+        select(VoteParticipation).where(VoteParticipation.envelope_id == envelope.id,
+                                        VoteParticipation.user_id == user.id)
+    ).scalar_one_or_none()
+
+
+def cast_ballot(user: User, envelope: Envelope, choices: dict[int, int], *,
+                options: list[Proposal] | None = None) -> str:
+    """Record a confirmed online ballot; return the receipt (shown once, never stored).
+
+    The participation and the ballot are written together inside a savepoint: if the
+    database's unique constraint finds a participation already there (double click,
+    replay, another tab, a paper vote), nothing is written and AlreadyVoted is raised.
+    """
+    campaign = envelope.campaign
+    _check_can_vote(user, campaign, envelope)
+    validate_choices(campaign, envelope, choices, options)
+    receipt = new_receipt()
+    try:
+        with db.session.begin_nested():
+            db.session.add(VoteParticipation(
+                campaign_id=campaign.id, envelope_id=envelope.id, user_id=user.id,
+                channel="online", receipt_check=receipt_check(user.id, receipt)))
+            db.session.add(Ballot(lookup=ballot_lookup(receipt), envelope_id=envelope.id,
+                                  choices=format_choices(choices), source="online"))
+            db.session.execute(delete(BallotDraft).where(
+                BallotDraft.user_id == user.id, BallotDraft.envelope_id == envelope.id))
+    except IntegrityError as exc:
+        raise AlreadyVoted(_("Your vote in this envelope is already recorded. To change "
+                             "it, use your receipt.")) from exc
+    return receipt
+
+
+def change_ballot(user: User, envelope: Envelope, receipt: str,
+                  choices: dict[int, int], *, options: list[Proposal] | None = None) -> str:
+    """Replace the voter's ballot, proven by their receipt; return the new receipt.
+
+    The server cannot find the old ballot without the receipt: it checks the receipt
+    against the participation, deletes the ballot the receipt points to and stores the
+    new one, with compare-and-swap updates so two concurrent changes cannot both win.
+    """
+    campaign = envelope.campaign
+    _check_can_vote(user, campaign, envelope)
+    code = normalise_receipt(receipt)
+    if code is None:
+        raise VoteError(_("This is not a receipt code: it has 26 letters and digits."),
+                        "receipt")
+    participation = participation_of(user, envelope)
+    if participation is None:
+        raise VoteError(_("You have not voted in this envelope yet."))
+    if participation.channel != "online" or participation.receipt_check is None:
+        raise VoteError(_("You voted on paper: a paper ballot cannot be changed."))
+    old_check = receipt_check(user.id, code)
+    if participation.receipt_check != old_check:
+        raise VoteError(_("This receipt is not the one of your current ballot."), "receipt")
+    validate_choices(campaign, envelope, choices, options)
+    new = new_receipt()
+    try:
+        _swap(participation.id, envelope.id, user.id, code, old_check, new, choices)
+    except _Conflict as exc:
+        raise VoteError(change_conflict_message()) from exc
+    db.session.expire(participation)
+    return new
+
+
+def _swap(participation_id: int, envelope_id: int, user_id: int, code: str, old_check: str,
+          new: str, choices: dict[int, int]) -> None:
+    with db.session.begin_nested():
+        swapped = db.session.execute(
+            update(VoteParticipation)
+            .where(VoteParticipation.id == participation_id,
+                   VoteParticipation.receipt_check == old_check)
+            .values(receipt_check=receipt_check(user_id, new), changed_at=utcnow())
+            .execution_options(synchronize_session=False)).rowcount
+        removed = db.session.execute(
+            delete(Ballot).where(Ballot.lookup == ballot_lookup(code),
+                                 Ballot.envelope_id == envelope_id)
+            .execution_options(synchronize_session=False)).rowcount
+        if swapped != 1 or removed != 1:
+            raise _Conflict
+        db.session.add(Ballot(lookup=ballot_lookup(new), envelope_id=envelope_id,
+                              choices=format_choices(choices), source="online"))
+
+
+class _Conflict(Exception):
+    """Raised inside the savepoint to roll it back."""
+
+
+def change_conflict_message() -> str:
+    """What a voter reads when another change of the same ballot won the race."""
+    return _("Your ballot was changed at the same moment from elsewhere: reload the page.")
