@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,7 +18,9 @@ from sqlalchemy.orm import selectinload
 from civic.accounts.services import AccountError
 from civic.actionplan.models import (
     Indicator,
+    IndicatorBreakdown,
     IndicatorValue,
+    Participation,
     Plan,
     PlanLevel,
     PlanNode,
@@ -26,7 +29,12 @@ from civic.actionplan.models import (
     StatusChange,
 )
 from civic.actionplan.seed_data import SeedPlan, iter_nodes, load_seed_plans
-from civic.actionplan.states import STATUS_PROGRESS, TRANSITIONS, ActionStatus
+from civic.actionplan.states import (
+    STATUS_PROGRESS,
+    TRANSITIONS,
+    ActionStatus,
+    ParticipationStage,
+)
 from civic.audit import audit
 from civic.extensions import db
 from civic.territory.models import Quartier
@@ -395,6 +403,141 @@ def record_indicator_value(
                  f"measured={value.measured}")
     db.session.flush()
     return value
+
+
+def record_breakdown(
+    actor: Any, indicator: Indicator, public: PlanPublic | None, *, year: int | None,
+    target: str | float | None, measured: str | float | None,
+) -> IndicatorBreakdown:
+    """Set an indicator's target and/or measured value for a year and one public prioritaire.
+
+    The public must be one of the plan's publics; the whole-population value stays apart.
+    """
+    if public is None or public.plan_id != indicator.node.plan_id:
+        raise ActionPlanError(_("Choose a public from the plan's list."), "public")
+    if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+        raise ActionPlanError(_("Enter a year between %(a)d and %(b)d.", a=MIN_YEAR, b=MAX_YEAR),
+                              "year")
+    target_value = parse_number(target, "target")
+    measured_value = parse_number(measured, "measured")
+    if target_value is None and measured_value is None:
+        raise ActionPlanError(_("Enter a target, a measured value, or both."), "measured")
+    row = db.session.execute(select(IndicatorBreakdown).where(
+        IndicatorBreakdown.indicator_id == indicator.id,
+        IndicatorBreakdown.public_id == public.id, IndicatorBreakdown.year == year)
+    ).scalar_one_or_none()
+    if row is None:
+        row = IndicatorBreakdown(indicator=indicator, public=public, year=year)
+        db.session.add(row)
+    if target_value is not None:
+        row.target = target_value
+    if measured_value is not None:
+        row.measured = measured_value
+    row.recorded_at = utcnow()
+    row.recorded_by_id = getattr(actor, "id", None)
+    audit(actor, "actionplan.indicator_value",
+          detail=f"indicator {indicator.id} {year} public {public.key}: target={row.target} "
+                 f"measured={row.measured}")
+    db.session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class BreakdownTable:
+    """An indicator's values per year (rows) and public (columns), for an accessible table."""
+
+    years: list[int]
+    publics: list[PlanPublic]
+    cells: dict[tuple[int, int], IndicatorBreakdown]  # (year, public id) -> values
+    overall: dict[int, IndicatorValue]  # year -> whole-population values
+
+
+def breakdown_table(indicator: Indicator) -> BreakdownTable | None:
+    """The indicator's values per public prioritaire (None when none was recorded)."""
+    if not indicator.breakdowns:
+        return None
+    publics = sorted({b.public for b in indicator.breakdowns}, key=lambda p: p.position)
+    cells = {(b.year, b.public_id): b for b in indicator.breakdowns}
+    years = sorted({b.year for b in indicator.breakdowns})
+    return BreakdownTable(years, publics, cells,
+                          {v.year: v for v in indicator.values if v.year in years})
+
+
+def public_of(action: PlanNode, public_id: int | None) -> PlanPublic | None:
+    """One of the plan's publics by id (None when none was chosen)."""
+    if public_id is None:
+        return None
+    public = next((p for p in action.plan.publics if p.id == public_id), None)
+    if public is None:
+        raise ActionPlanError(_("Choose a public from the plan's list."), "public")
+    return public
+
+
+# --- residents' participation -----------------------------------------------------------
+
+MAX_PARTICIPANTS = 1_000_000
+
+
+def parse_stage(value: str | None) -> ParticipationStage:
+    """The participation stage named by a form value, or a translated refusal."""
+    try:
+        return ParticipationStage(value)
+    except ValueError as exc:
+        raise ActionPlanError(_("Choose at the start, at the heart or at the end."),
+                              "stage") from exc
+
+
+def record_participation(
+    actor: Any, action: PlanNode, *, stage: str | None, held_on: date | None,
+    participants: int | None, description: str | None,
+) -> Participation:
+    """Record what residents did at one stage of an action, when, and how many took part.
+
+    Le Havre Ensemble asks that residents be involved « au début, au cœur, et à la fin des
+    actions »; the three stages are recorded separately so that a missing one shows.
+    """
+    if not action.is_action:
+        raise ActionPlanError(_("Only actions record residents' participation."))
+    the_stage = parse_stage(stage)
+    if held_on is None or not MIN_YEAR <= held_on.year <= MAX_YEAR:
+        raise ActionPlanError(_("Enter the date, for example 2026-03-14."), "held_on")
+    if participants is None or not 0 <= participants <= MAX_PARTICIPANTS:
+        raise ActionPlanError(_("Enter how many residents took part (0 or more)."),
+                              "participants")
+    text = (description or "").strip()
+    if not text:
+        raise ActionPlanError(_("Say what residents did."), "description")
+    if len(text) > 4000:
+        raise ActionPlanError(_("Keep the note under %(num)d characters.", num=4000),
+                              "description")
+    entry = Participation(node=action, stage=the_stage, held_on=held_on,
+                          participants=participants, description=text,
+                          recorded_by_id=getattr(actor, "id", None))
+    db.session.add(entry)
+    audit(actor, "actionplan.participation",
+          detail=f"{action.plan.slug} {action.code or action.key}: {the_stage.value} "
+                 f"{held_on.isoformat()} ({participants})")
+    db.session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    """One stage of an action's participation: its records and how many took part."""
+
+    stage: ParticipationStage
+    entries: list[Participation]
+
+    @property
+    def participants(self) -> int:
+        """Total participants over the stage's records."""
+        return sum(e.participants for e in self.entries)
+
+
+def participation_by_stage(action: PlanNode) -> list[StageSummary]:
+    """The action's participation records grouped by stage, in the stages' order."""
+    return [StageSummary(stage, [e for e in action.participations if e.stage == stage])
+            for stage in ParticipationStage]
 
 
 # --- progress ---------------------------------------------------------------------------
