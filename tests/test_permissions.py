@@ -43,6 +43,7 @@ EXPECTED: dict[str, str | frozenset[str]] = {
         "services", "service", "councils", "council", "audit_log", "outbox")},
     "api.openapi": P, "api.communes": P, "api.quartiers": P, "api.quartier": P,
     "actionplan.plan": P, "actionplan.node": P, "actionplan.export_csv": P,
+    "actionplan.report": P, "actionplan.report_csv": P,
     **{f"actionplan.{e}": frozenset({"coordinator", "admin"}) for e in (
         "change_status", "edit_action", "add_indicator", "record_value",
         "record_participation", "import_csv")},

@@ -71,7 +71,7 @@ class CsvImportError(ActionPlanError):
 # --- export -----------------------------------------------------------------------------
 
 
-def _num(value: float | int | None) -> str:
+def format_number(value: float | int | None) -> str:
     """A number as the export writes it: no trailing .0, a point as decimal separator."""
     if value is None:
         return ""
@@ -128,16 +128,17 @@ def export_rows(plan: Plan) -> Iterator[dict[str, str]]:
             ind_key = f"{node.key}/{number}"
             yield {"record": "indicator", "key": ind_key, "parent": node.key,
                    "title": indicator.name, "unit": indicator.unit,
-                   "baseline": _num(indicator.baseline),
+                   "baseline": format_number(indicator.baseline),
                    "baseline_year": _text(indicator.baseline_year), "source": indicator.source}
             for value in sorted(indicator.values, key=lambda v: v.year):
                 yield {"record": "value", "parent": ind_key, "year": str(value.year),
-                       "target": _num(value.target), "measured": _num(value.measured)}
+                       "target": format_number(value.target),
+                       "measured": format_number(value.measured)}
             for part in sorted(indicator.breakdowns,
                                key=lambda b: (b.public.position, b.public.key, b.year)):
                 yield {"record": "value", "parent": ind_key, "year": str(part.year),
-                       "public": part.public.key, "target": _num(part.target),
-                       "measured": _num(part.measured)}
+                       "public": part.public.key, "target": format_number(part.target),
+                       "measured": format_number(part.measured)}
         for entry in sorted(node.participations, key=lambda p: (p.held_on, p.id)):
             yield {"record": "participation", "parent": node.key, "stage": entry.stage.value,
                    "date": entry.held_on.isoformat(), "participants": str(entry.participants),

@@ -551,17 +551,25 @@ def indicator_progress(indicator: Indicator) -> float | None:
     Clamped to 0–100.
     """
     for value in sorted(indicator.values, key=lambda v: v.year, reverse=True):
-        if value.target is None or value.measured is None:
-            continue
-        base = indicator.baseline
-        if base is not None and value.target != base:
-            ratio = (value.measured - base) / (value.target - base)
-        elif value.target != 0:
-            ratio = value.measured / value.target
-        else:
-            continue
-        return max(0.0, min(100.0, ratio * 100))
+        reached = reached_percent(indicator, value.target, value.measured)
+        if reached is not None:
+            return reached
     return None
+
+
+def reached_percent(indicator: Indicator, target: float | None, measured: float | None
+                    ) -> float | None:
+    """How much of one year's target was reached, by the rule of indicator_progress."""
+    if target is None or measured is None:
+        return None
+    base = indicator.baseline
+    if base is not None and target != base:
+        ratio = (measured - base) / (target - base)
+    elif target != 0:
+        ratio = measured / target
+    else:
+        return None
+    return max(0.0, min(100.0, ratio * 100))
 
 
 def action_progress(action: PlanNode) -> float | None:

@@ -262,3 +262,42 @@ def import_csv():
             return redirect(url_for("actionplan.plan", plan_id=plan.id))
     return render_template("actionplan/import_form.html", form=form, line_errors=line_errors,
                            columns=csvio.COLUMNS), 422 if form.is_submitted() else 200
+
+
+def _report_year() -> int:
+    """The ?annee= of a report page (this year by default); 404 outside 2000–2100."""
+    raw = request.args.get("annee", "")
+    year = int(raw) if raw.isdigit() and len(raw) == 4 else None
+    if raw and year is None:
+        abort(404)
+    year = year or councils.today().year
+    if not 2000 <= year <= 2100:
+        abort(404)
+    return year
+
+
+@bp.route("/<int:plan_id>/bilan")
+@public
+def report(plan_id: int):
+    """The whole plan's yearly evaluation report (?annee=): statuses, indicators, decisions."""
+    the_plan = services.get_plan(plan_id)
+    if the_plan is None:
+        abort(404)
+    year = _report_year()
+    return render_template("actionplan/report.html", plan=the_plan, year=year,
+                           report=cycle.plan_report(the_plan, year))
+
+
+@bp.route("/<int:plan_id>/bilan.csv")
+@public
+def report_csv(plan_id: int):
+    """The yearly evaluation report as CSV: one line per action and indicator."""
+    the_plan = services.get_plan(plan_id)
+    if the_plan is None:
+        abort(404)
+    year = _report_year()
+    response = Response(cycle.plan_report_csv(cycle.plan_report(the_plan, year)),
+                        mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{the_plan.slug}-bilan-{year}.csv"')
+    return response
