@@ -33,6 +33,7 @@ from civic.actionplan.services import (
     MAX_YEAR,
     MIN_YEAR,
     ActionPlanError,
+    clean_source_url,
     format_euros_input,
     parse_euros,
     parse_number,
@@ -50,7 +51,7 @@ COLUMNS = (
     "period_end", "period_note", "publics_note", "announced_actions", "source_text",
     "scope_codes", "weight", "porteur", "partners", "budget", "status", "replaced_by",
     "quartiers", "publics", "tags", "unit", "baseline", "baseline_year", "source", "year",
-    "public", "target", "measured", "stage", "date", "participants",
+    "public", "target", "measured", "stage", "date", "participants", "source_url",
 )
 RECORDS = ("plan", "level", "public", "tag", "node", "indicator", "value", "participation")
 DELIMITER = ";"  # what a French spreadsheet writes and reads by default
@@ -122,6 +123,7 @@ def export_rows(plan: Plan) -> Iterator[dict[str, str]]:
                 "budget": format_euros_input(node.budget_cents), "status": node.status.value,
                 "replaced_by": node.replaced_by.key if node.replaced_by else "",
                 "quartiers": LIST_SEPARATOR.join(sorted(q.code for q in node.quartiers)),
+                "source_url": _text(node.source_url),
             })
         yield row
         for number, indicator in enumerate(sorted(node.indicators, key=lambda i: i.id), 1):
@@ -417,7 +419,8 @@ def _check_node(row: _Row, problems: _LineErrors, level_kinds: set[str],
     elif status == ActionStatus.REPLACED:
         problems.add(_("A replaced action needs the key of its replacement in replaced_by."))
     action_only = [name for name in ("porteur", "partners", "period_start", "period_end",
-                                     "budget", "status", "replaced_by", "quartiers")
+                                     "budget", "status", "replaced_by", "quartiers",
+                                     "source_url")
                    if row.get(name)]
     if action_only and not is_action and kind in level_kinds:
         problems.add(_("Only actions (level %(kind)s) have: %(columns)s.",
@@ -427,6 +430,11 @@ def _check_node(row: _Row, problems: _LineErrors, level_kinds: set[str],
     if unknown_quartiers:
         problems.add(_("Unknown quartier code(s): %(codes)s.",
                        codes=", ".join(unknown_quartiers)[:200]))
+    source_url = None
+    try:
+        source_url = clean_source_url(row.get("source_url"))
+    except ActionPlanError as exc:
+        problems.add(f"source_url: {exc.message}")
     publics, tags = _list(row.get("publics")), _list(row.get("tags"))
     missing = [k for k in publics if k not in public_keys]
     if missing:
@@ -446,7 +454,7 @@ def _check_node(row: _Row, problems: _LineErrors, level_kinds: set[str],
         "partners": row.get("partners"), "period_start": start, "period_end": end,
         "budget_cents": budget, "status": status, "replaced_by": replaced_by or None,
         "quartiers": [quartiers[c] for c in codes if c in quartiers],
-        "publics": publics, "tags": tags,
+        "publics": publics, "tags": tags, "source_url": source_url,
     }
 
 
@@ -605,6 +613,7 @@ def _write(actor: Any, plan: Plan | None, slug: str, parsed: _Parsed) -> Plan:
             weight=values["weight"], porteur=values["porteur"], partners=values["partners"],
             period_start=values["period_start"], period_end=values["period_end"],
             budget_cents=values["budget_cents"], status=values["status"],
+            source_url=values["source_url"],
             quartiers=[quartiers[i] for i in values["quartiers"]],
             publics=[publics[k] for k in values["publics"]],
             tags=[tags[k] for k in values["tags"]])

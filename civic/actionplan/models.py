@@ -150,6 +150,9 @@ class PlanNode(db.Model):
     replaced_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("plan_node.id", ondelete="SET NULL")
     )
+    # Where the action comes from when another part of the platform created it (a winning
+    # participatory-budget project, an application to a call): shown as a link.
+    source_url: Mapped[str | None] = mapped_column(String(500))
 
     plan: Mapped[Plan] = relationship(back_populates="nodes")
     parent: Mapped[PlanNode | None] = relationship(

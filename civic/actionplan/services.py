@@ -324,6 +324,69 @@ def update_action(
     db.session.flush()
 
 
+def clean_source_url(url: str | None) -> str | None:
+    """A link to where an action comes from: a path on this site or an http(s) address."""
+    url = (url or "").strip()
+    if not url:
+        return None
+    if len(url) > 500 or not url.isprintable() or " " in url or not (
+            (url.startswith("/") and not url.startswith("//"))
+            or url.startswith(("https://", "http://"))):
+        raise ActionPlanError(_("Give a link starting with / or https://."), "source_url")
+    return url
+
+
+def add_action(
+    actor: Any, plan: Plan, parent: PlanNode | None, *, title: str, key: str | None = None,
+    code: str | None = None, description: str | None = None,
+    expected_impact: Iterable[str] = (), porteur: str | None = None,
+    budget_cents: int | None = None, period_start: int | None = None,
+    period_end: int | None = None, quartier_ids: Iterable[int] = (),
+    source_url: str | None = None,
+) -> PlanNode:
+    """Add an action at the end of a branch of a plan (or at its top level).
+
+    For other domains that create actions (a winning participatory-budget project whose
+    realisation is then followed here): give a stable ``key`` (e.g. ``budget-2026-p12``)
+    so that a second call is refused instead of creating a duplicate, and ``source_url``
+    to link back to where the action comes from. The action starts as planned.
+    """
+    if parent is not None and (parent.plan_id != plan.id or parent.is_action):
+        raise ActionPlanError(_("Choose a branch of the same plan, not an action."), "parent")
+    title = (title or "").strip()
+    if not title:
+        raise ActionPlanError(_("Give the action's title."), "title")
+    siblings = [n for n in plan.nodes if n.parent is parent]
+    existing = {n.key for n in plan.nodes}
+    if not (key or "").strip():
+        number = len(siblings) + 1
+        while f"{parent.key if parent else plan.slug}#{number}" in existing:
+            number += 1
+        key = f"{parent.key if parent else plan.slug}#{number}"
+    key = key.strip()
+    if key in existing or len(key) > 120:
+        raise ActionPlanError(_("The plan already has a node with the key %(key)s.", key=key),
+                              "key")
+    code = (code or "").strip() or None
+    if code and (len(code) > 40 or any(n.code == code for n in plan.nodes)):
+        raise ActionPlanError(_("The plan already has a node with the code %(key)s.", key=code),
+                              "code")
+    action = PlanNode(plan=plan, parent=parent, key=key, kind=plan.action_kind, code=code,
+                      title=title, description=(description or "").strip() or None,
+                      expected_impact="\n".join(i.strip() for i in expected_impact
+                                                if i.strip()),
+                      position=max((n.position for n in siblings), default=-1) + 1,
+                      status=ActionStatus.PLANNED, source_url=clean_source_url(source_url))
+    db.session.add(action)
+    db.session.flush()
+    update_action(actor, action, porteur=porteur, partners="", period_start=period_start,
+                  period_end=period_end, budget_cents=budget_cents,
+                  quartier_ids=list(quartier_ids), public_ids=[], tag_ids=[])
+    audit(actor, "actionplan.add_action",
+          detail=f"{plan.slug} {key}: {title[:80]}" + (f" ({source_url})" if source_url else ""))
+    return action
+
+
 # --- indicators -------------------------------------------------------------------------
 
 
