@@ -205,6 +205,7 @@ def _read_rows(raw: bytes, errors: list[tuple[int, str]]) -> list[_Row] | None:
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[_Row] = []
+    number = 1
     try:
         header = [h.strip().lower() for h in next(reader)]
         unknown = [h for h in header if h not in COLUMNS]
@@ -226,7 +227,8 @@ def _read_rows(raw: bytes, errors: list[tuple[int, str]]) -> list[_Row] | None:
             rows.append(_Row(number, dict(zip(header, (c.strip() for c in cells),
                                               strict=True))))
     except csv.Error as exc:
-        errors.append((len(rows) + 2, _("Unreadable line: %(err)s", err=str(exc))))
+        errors.append((number + 1 if rows or number > 1 else 1,
+                       _("Unreadable line: %(err)s", err=str(exc))))
         return None
     return rows
 

@@ -287,3 +287,11 @@ def test_the_readme_example_imports(ctx):
     assert action.status == ActionStatus.IN_PROGRESS
     assert action.indicators[0].values[0].measured == 280
 
+
+
+def test_an_unterminated_quote_is_reported_on_its_line(ctx):
+    """A quote left open runs to the end of the file: refused, with a line number."""
+    raw = b'record;key;title\nplan;;Plan\nlevel;action;"Action\n'
+    with pytest.raises(csvio.CsvImportError) as caught:
+        csvio.import_plan_csv(None, raw, slug="quote")
+    assert caught.value.errors[0][0] == 3

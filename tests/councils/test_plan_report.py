@@ -110,3 +110,12 @@ def test_report_csv_has_one_line_per_action_and_indicator(client, plan_id):
     assert a["status"] == "in_progress" and a["participants_core"] == "25"
     assert b["evaluation"] == "continue" and "Trop peu de créneaux" in b["council_avis"]
     assert b["indicator"] == ""
+
+
+def test_readme_lists_the_report_columns():
+    """The documented report columns are the ones the CSV writes."""
+    from pathlib import Path
+
+    readme = (Path(cycle.__file__).parents[1] / "actionplan" / "README.md").read_text(
+        encoding="utf-8")
+    assert "`" + ";".join(cycle.REPORT_COLUMNS) + "`" in readme
