@@ -355,7 +355,24 @@ def _check_rows(rows: list[_Row], errors: list[tuple[int, str]]) -> _Parsed:
     if "plan" not in {r.get("record") for r in rows}:
         errors.append((0, _("The file has no plan line (record plan, with the title).")))
     _check_cycles(parsed, errors)
+    _check_levels(parsed, errors)
     return parsed
+
+
+def _check_levels(parsed: _Parsed, errors: list[tuple[int, str]]) -> None:
+    """A node sits at a deeper level than its parent (an axe holds priorités, not the
+    reverse; a level may be skipped, as when an action hangs directly under an axe)."""
+    depth = {kind: i for i, (kind, _label) in enumerate(parsed.levels)}
+    labels = " → ".join(kind for kind, _label in parsed.levels)
+    for values in parsed.nodes.values():
+        parent = parsed.nodes.get(values["parent"] or "")
+        if parent is None or values["kind"] not in depth or parent["kind"] not in depth:
+            continue
+        if depth[values["kind"]] <= depth[parent["kind"]]:
+            errors.append((values["line"], _(
+                "A node of level %(kind)s cannot be inside a node of level %(parent)s: the "
+                "levels go %(levels)s.", kind=values["kind"], parent=parent["kind"],
+                levels=labels)))
 
 
 def _check_plan(row: _Row, parsed: _Parsed, lines: dict, problems: _LineErrors) -> None:
@@ -578,7 +595,10 @@ def import_plan_csv(actor: Any, raw: bytes, *, slug: str | None,
         raise CsvImportError(errors)
     parsed = _check_rows(rows, errors)
     if errors:
-        raise CsvImportError(sorted(errors))
+        by_line: dict[int, list[str]] = {}
+        for line, message in errors:
+            by_line.setdefault(line, []).append(message)
+        raise CsvImportError([(line, " ".join(by_line[line])) for line in sorted(by_line)])
     return _write(actor, plan, slug, parsed)
 
 

@@ -721,6 +721,9 @@ def get_plan(plan_id: int) -> Plan | None:
             selectinload(Plan.nodes).selectinload(PlanNode.tags),
             selectinload(Plan.nodes).selectinload(PlanNode.indicators)
             .selectinload(Indicator.values),
+            selectinload(Plan.nodes).selectinload(PlanNode.indicators)
+            .selectinload(Indicator.breakdowns),
+            selectinload(Plan.nodes).selectinload(PlanNode.participations),
         )
     ).scalar_one_or_none()
 

@@ -128,6 +128,18 @@ def test_every_bad_line_is_reported_and_nothing_is_written(ctx):
     assert _counts() == before
 
 
+def test_a_node_cannot_sit_above_its_level(ctx):
+    """An axe inside an action (or inside another axe) is refused on its line."""
+    plan = make_plan()
+    rows = _rows(csvio.export_plan_csv(plan))
+    line = {r["key"]: number for number, r in enumerate(rows, start=2) if r["key"]}
+    rows[line["2"] - 2]["parent"] = "1.1.1"
+    with pytest.raises(csvio.CsvImportError) as caught:
+        csvio.import_plan_csv(None, _csv(rows), slug="niveaux")
+    assert [n for n, _m in caught.value.errors] == [line["2"]]
+    assert "axe" in caught.value.errors[0][1] and "action" in caught.value.errors[0][1]
+
+
 def test_unreadable_files_are_refused_with_a_reason(ctx):
     """Not UTF-8, binary, empty, unknown column, too large: a message, no exception."""
     cases = {
