@@ -307,3 +307,22 @@ def test_an_unterminated_quote_is_reported_on_its_line(ctx):
     with pytest.raises(csvio.CsvImportError) as caught:
         csvio.import_plan_csv(None, raw, slug="quote")
     assert caught.value.errors[0][0] == 3
+
+
+def test_an_existing_empty_plan_is_filled(ctx):
+    """A plan with no node yet (levels of its own) takes the file's title, levels and tree."""
+    from civic.actionplan.models import PlanLevel
+
+    source = make_plan()
+    data = csvio.export_plan_csv(source)
+    empty = Plan(slug="plan-vide", title="Brouillon", action_kind="mesure", source_note="")
+    empty.levels.append(PlanLevel(kind="mesure", label="mesure", position=0))
+    db.session.add(empty)
+    db.session.commit()
+    filled = csvio.import_plan_csv(None, data, slug="plan-vide")
+    db.session.commit()
+    db.session.expire_all()
+    filled = db.session.get(Plan, filled.id)
+    assert filled.id == empty.id and filled.title == "Plan de test"
+    assert [lv.kind for lv in filled.levels] == ["axe", "objectif", "action"]
+    assert csvio.export_plan_csv(filled) == data
