@@ -224,8 +224,9 @@ def _read_rows(raw: bytes, errors: list[tuple[int, str]]) -> list[_Row] | None:
                 errors.append((number, _("Expected %(n)d columns, found %(m)d.",
                                          n=len(header), m=len(cells))))
                 continue
-            rows.append(_Row(number, dict(zip(header, (c.strip() for c in cells),
-                                              strict=True))))
+            row = _Row(number, dict(zip(header, (c.strip() for c in cells), strict=True)))
+            row.cells["record"] = row.get("record").lower()
+            rows.append(row)
     except csv.Error as exc:
         errors.append((number + 1 if rows or number > 1 else 1,
                        _("Unreadable line: %(err)s", err=str(exc))))
@@ -301,7 +302,7 @@ def _check_rows(rows: list[_Row], errors: list[tuple[int, str]]) -> _Parsed:
     indicator_keys = {r.get("key") for r in rows if r.get("record") == "indicator"}
     for row in rows:
         problems = _LineErrors()
-        record, key = row.get("record").lower(), row.get("key")
+        record, key = row.get("record"), row.get("key")
         if record not in RECORDS:
             problems.add(_("Unknown record type %(value)r: use one of %(allowed)s.",
                            value=record[:20], allowed=", ".join(RECORDS)))

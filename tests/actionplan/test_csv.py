@@ -168,7 +168,7 @@ def test_a_hand_made_file_with_few_columns_imports(ctx):
     """Columns may be left out and come in any order; rows may name a parent defined later."""
     raw = (b"record,title,key,kind,parent\n"
            b"plan,Plan minimal,,,\n"
-           b"level,Axe,axe,,\n"
+           b"Level,Axe,axe,,\n"
            b"level,Action,action,,\n"
            b"node,Agir,a1,action,ax\n"
            b"node,Un axe,ax,axe,\n")
