@@ -37,8 +37,8 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 STATUS_TITLES = {
     "study": _l("Under study"),
     "works": _l("Works in progress"),
-    "done": _l("Completed"),
-    "abandoned": _l("Abandoned"),
+    "done": _l("Carried out"),  # « réalisé » (the action plan's "Completed" is feminine)
+    "abandoned": _l("Given up"),  # « abandonné »
 }
 # The one table of status changes. A completed project may go back to works (a defect
 # found at handover); an abandoned one is closed: a new proposal is made instead.

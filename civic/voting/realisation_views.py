@@ -64,7 +64,7 @@ class RealisationForm(FlaskForm):
     abandon_reason = TextAreaField(_l("Why the project is abandoned"),
                                    validators=[Optional(), Length(max=2000)],
                                    description=_l("Required when the status is "
-                                                  "“Abandoned”; shown to everyone."))
+                                                  "“Given up”; shown to everyone."))
 
 
 class MilestoneForm(FlaskForm):

@@ -77,9 +77,9 @@ def test_online_vote_then_paper_is_refused_and_nothing_is_written(ctx):
     vote.cast_ballot(s.voter, s.quartier, {s.quartier_options[0].id: 1})
     db.session.commit()
     standing = {st.envelope.id: st for st in desk.standing(agent, s.campaign, s.voter)}
-    assert "online" in standing[s.quartier.id].reason
+    assert "en ligne" in standing[s.quartier.id].reason
     assert standing[s.city.id].reason is None
-    with pytest.raises(vote.AlreadyVoted, match="online"):
+    with pytest.raises(vote.AlreadyVoted, match="en ligne"):
         desk.mark_paper_participation(agent, s.campaign, s.voter,
                                       [s.city.id, s.quartier.id])
     db.session.commit()
@@ -98,7 +98,7 @@ def test_the_constraint_refuses_a_participation_the_agent_did_not_see(ctx, monke
     desk.mark_paper_participation(other, s.campaign, s.voter, [s.city.id])
     db.session.commit()
     monkeypatch.setattr(desk, "vote_eligibility", lambda *a, **k: None)
-    with pytest.raises(vote.AlreadyVoted, match="paper"):
+    with pytest.raises(vote.AlreadyVoted, match="sur papier"):
         desk.mark_paper_participation(agent, s.campaign, s.voter, [s.city.id])
     db.session.commit()
     assert _count(VoteParticipation) == 1
@@ -120,7 +120,7 @@ def test_participation_only_while_the_vote_is_open(ctx):
     s = make_vote()
     agent, _ = _agents(s.campaign)
     set_phase(s.campaign, Phase.RESULTS)
-    with pytest.raises(desk.DeskError, match="closed"):
+    with pytest.raises(desk.DeskError, match="clos"):
         desk.mark_paper_participation(agent, s.campaign, s.voter, [s.city.id])
 
 
@@ -154,7 +154,7 @@ def test_two_matching_entries_make_exactly_one_paper_ballot(ctx):
     assert ballot.source == "paper" and parse_choices(ballot.choices) == choice
     # A matched sheet cannot be keyed again, by anybody.
     a3 = make_user("desk3@example.org", roles=(("desk_agent", s.campaign.id),))
-    with pytest.raises(desk.DeskError, match="already counted"):
+    with pytest.raises(desk.DeskError, match="déjà compté"):
         desk.key_sheet(a3, s.city, "P-0001", choice)
     db.session.commit()
     assert _count(Ballot) == 1 and _count(PaperEntry) == 2
@@ -175,7 +175,7 @@ def test_mismatch_makes_no_ballot_until_a_coordinator_resolves_it(ctx):
         desk.key_sheet(make_user("desk3@example.org",
                                  roles=(("desk_agent", s.campaign.id),)), s.city, "7", one)
     sheet = result.sheet
-    with pytest.raises(desk.DeskError, match="neither"):
+    with pytest.raises(desk.DeskError, match="aucune des deux"):
         desk.resolve_sheet(coord, sheet, {s.city_options[2].id: 1}, "Lu sur le papier")
     with pytest.raises(desk.DeskError):
         desk.resolve_sheet(coord, sheet, two, "")  # a note is mandatory
@@ -272,11 +272,11 @@ def test_keying_window_and_sheet_numbers(ctx):
                             input_digest="0" * 64, output_json="{}", output_digest="0" * 64,
                             published_at=s.campaign.vote_starts_at))
     db.session.commit()
-    with pytest.raises(desk.DeskError, match="published"):
+    with pytest.raises(desk.DeskError, match="publiés"):
         desk.key_sheet(a2, s.city, "20", choice)
     # Before the vote opened, nothing is keyed.
     set_phase(s.campaign, Phase.REVIEW)
-    with pytest.raises(desk.DeskError, match="opened"):
+    with pytest.raises(desk.DeskError, match="ouvert"):
         desk.key_sheet(a2, s.quartier, "21", {s.quartier_options[0].id: 1})
 
 

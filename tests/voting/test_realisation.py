@@ -63,7 +63,7 @@ def test_status_changes_follow_the_table_and_notify_author_and_followers(ctx):
     with pytest.raises(service.RealisationError):  # done → study is not in the table
         service.update_realisation(coord, r, service.RealisationData("study", None, None))
     service.update_realisation(coord, r, service.RealisationData("works", 90, 31_000_00))
-    with pytest.raises(service.RealisationError, match="why"):
+    with pytest.raises(service.RealisationError, match="pourquoi"):
         service.update_realisation(coord, r, service.RealisationData("abandoned", None, None))
     with pytest.raises(service.RealisationError):
         service.update_realisation(coord, r, service.RealisationData("works", 101, None))
@@ -71,7 +71,7 @@ def test_status_changes_follow_the_table_and_notify_author_and_followers(ctx):
         service.update_realisation(coord, r, service.RealisationData("nonsense", 1, None))
     service.update_realisation(coord, r, service.RealisationData(
         "abandoned", None, None, "Le terrain a été vendu par le département."))
-    with pytest.raises(service.RealisationError, match="closed"):
+    with pytest.raises(service.RealisationError, match="clos"):
         service.update_realisation(coord, r, service.RealisationData("works", None, None))
     db.session.commit()
     assert r.abandon_reason.startswith("Le terrain")
