@@ -393,3 +393,102 @@ def test_reconciliation_pages(app, client, desk_world):
     with app.app_context():
         assert _count(Ballot, Ballot.source == "paper") == 1
         assert db.session.get(PaperSheet, sheet_id).status == "resolved"
+
+
+# ---------------------------------------------------------------- concurrency (PostgreSQL)
+
+def _race(app, jobs) -> list[str]:
+    """Run the jobs at the same moment, each in its own app context and session."""
+    import threading
+
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list[str] = []
+
+    def run(job) -> None:  # noqa: ANN001
+        with app.test_request_context():
+            barrier.wait()
+            try:
+                outcomes.append(job())
+                db.session.commit()
+            except vote.VoteError as exc:
+                db.session.rollback()
+                outcomes.append(f"refused: {exc.message}")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return outcomes
+
+
+@pytest.fixture
+def postgres_only(app):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("concurrent writers are a PostgreSQL matter (SQLite serialises "
+                        "whole transactions)")
+
+
+def test_agents_keying_one_sheet_at_once_make_one_ballot(app, postgres_only):
+    with app.app_context():
+        s = make_vote()
+        agents = [a.id for a in _agents(s.campaign, 8)]
+        envelope_id, choice = s.city.id, {s.city_options[0].id: 1}
+        # The sheet exists already (first keying done), so the race is on its row lock
+        # and its status, not on the creation of the sheet.
+        from civic.accounts.models import User
+
+        desk.key_sheet(db.session.get(User, agents.pop()), s.city, "RACE-1", choice)
+        db.session.commit()
+
+    def job_for(agent_id):  # noqa: ANN001, ANN202
+        def job() -> str:
+            from civic.accounts.models import User
+            from civic.budgeting.models import Envelope
+
+            return desk.key_sheet(db.session.get(User, agent_id),
+                                  db.session.get(Envelope, envelope_id), "RACE-1",
+                                  choice).outcome
+        return job
+
+    outcomes = _race(app, [job_for(a) for a in agents])
+    with app.app_context():
+        assert outcomes.count("matched") == 1, outcomes
+        assert all(o == "matched" or "déjà compté" in o for o in outcomes), outcomes
+        assert _count(Ballot) == 1 and _count(PaperEntry) == 2 and _count(PaperSheet) == 1
+
+
+def test_paper_and_online_at_once_make_one_participation(app, postgres_only):
+    with app.app_context():
+        s = make_vote()
+        agents = [a.id for a in _agents(s.campaign, 5)]
+        ids = (s.campaign.id, s.city.id, s.voter.id, s.city_options[0].id)
+
+    def paper(agent_id):  # noqa: ANN001, ANN202
+        def job() -> str:
+            from civic.accounts.models import User
+            from civic.budgeting.models import Campaign
+
+            desk.mark_paper_participation(db.session.get(User, agent_id),
+                                          db.session.get(Campaign, ids[0]),
+                                          db.session.get(User, ids[2]), [ids[1]])
+            return "paper"
+        return job
+
+    def online() -> str:
+        from civic.accounts.models import User
+        from civic.budgeting.models import Envelope
+
+        vote.cast_ballot(db.session.get(User, ids[2]), db.session.get(Envelope, ids[1]),
+                         {ids[3]: 1})
+        return "online"
+
+    outcomes = _race(app, [paper(a) for a in agents] + [online] * 5)
+    with app.app_context():
+        winners = [o for o in outcomes if not o.startswith("refused")]
+        assert len(winners) == 1, outcomes
+        assert _count(VoteParticipation) == 1
+        assert _count(Ballot) == (1 if winners == ["online"] else 0)
