@@ -44,30 +44,35 @@ def fuzz_world(app):
                 f"/budget-participatif/campagnes/{s.campaign.id}/lien-plan-d-action"]
 
 
+def _fuzz(client, url: str, calls: list[int], seen_500: list[str]) -> None:
+    """Post 40 generated versions of the form at ``url``."""
+    html = client.get(url).get_data(as_text=True)
+    names = sorted({n for n in FIELD.findall(html) if n != "csrf_token"})
+    assert names, url
+    token = csrf_from(html)
+
+    @settings(max_examples=40, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.fixed_dictionaries({n: value for n in names}))
+    def post(data):
+        resp = client.post(url, data={"csrf_token": token, **data})
+        calls.append(resp.status_code)
+        if resp.status_code >= 500:
+            seen_500.append(f"{url} {data!r}")
+        body = resp.get_data(as_text=True)
+        for payload in XSS:
+            if payload in data.values():
+                assert payload not in body, f"unescaped input on {url}"
+
+    post()
+
+
 def test_desk_and_realisation_forms_survive_generated_input(app, client, fuzz_world):
     login(client, "fuzz@example.org")
     seen_500: list[str] = []
-    calls = []
+    calls: list[int] = []
     for url in fuzz_world:
-        html = client.get(url).get_data(as_text=True)
-        names = sorted({n for n in FIELD.findall(html) if n != "csrf_token"})
-        assert names, url
-        token = csrf_from(html)
-
-        @settings(max_examples=40, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
-        @given(st.fixed_dictionaries({n: value for n in names}))
-        def post(data):
-            resp = client.post(url, data={"csrf_token": token, **data})
-            calls.append(resp.status_code)
-            if resp.status_code >= 500:
-                seen_500.append(f"{url} {data!r}")
-            body = resp.get_data(as_text=True)
-            for payload in XSS:
-                if payload in data.values():
-                    assert payload not in body, f"unescaped input on {url}"
-
-        post()
+        _fuzz(client, url, calls, seen_500)
     assert not seen_500, seen_500[:5]
     assert len(calls) >= 30 * len(fuzz_world)
     with app.app_context():
