@@ -155,6 +155,9 @@ def test_public_pages_link_proposal_realisation_and_action(client, page_world):
     show = client.get(f"/budget-participatif/realisations/{w['realisation']}")
     html = show.get_data(as_text=True)
     assert show.status_code == 200 and f"/fiche/{w['action']}\"" in html
+    action_page = client.get(f"/plan-d-action/fiche/{w['action']}")
+    assert action_page.status_code == 200 and "Projet ville 1" in action_page.get_data(
+        as_text=True)
     listing = client.get(f"/budget-participatif/campagnes/{w['campaign']}/realisations")
     assert "Projet ville 1" in listing.get_data(as_text=True)
     campaign_page = client.get(f"/budget-participatif/campagnes/{w['campaign']}")
