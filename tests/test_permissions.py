@@ -99,7 +99,7 @@ EXPECTED: dict[str, str | frozenset[str]] = {
         "reconciliation", "reconcile")},
     **{f"realisation.{e}": P for e in ("index", "show", "photo")},
     **{f"realisation.{e}": frozenset({"coordinator", "admin"}) for e in (
-        "edit", "milestone_new", "plan_link")},
+        "edit", "milestone_new", "milestone_delete", "plan_link")},
 }
 # Open to the role, then checked on the object: only the proposal's author may act, so
 # other signed-in people get 403 here (tests/budgeting checks the author's side).
@@ -192,7 +192,7 @@ def _vote_world(users, budget_args) -> dict[str, int]:
         [budget.Upload("a.png", png_bytes())])
     db.session.commit()
     return {"envelope_id": envelope.id, "sheet_id": sheet.id, "realisation_id": done.id,
-            "photo_id": milestone.photos[0].id}
+            "photo_id": milestone.photos[0].id, "milestone_id": milestone.id}
 
 
 def _council_world(council, action, users) -> dict[str, int]:

@@ -343,6 +343,20 @@ def add_milestone(actor: User, realisation: Realisation, data: MilestoneData,
     return milestone
 
 
+def delete_milestone(actor: User, realisation: Realisation, milestone: Milestone) -> None:
+    """Remove a milestone entered by mistake, with its photos (audited)."""
+    if milestone.realisation_id != realisation.id:
+        raise RealisationError(_("This milestone is not part of this realisation."))
+    tokens = [p.token for p in milestone.photos]
+    audit(actor, "budget.milestone_deleted",
+          detail=f"proposal {realisation.proposal_id}: {milestone.on.isoformat()} "
+                 f"{milestone.title}"[:2000])
+    realisation.milestones.remove(milestone)
+    db.session.flush()
+    for token in tokens:
+        image_store.remove(token)
+
+
 # ---------------------------------------------------------------- the plan link
 
 def set_plan_link(actor: User, campaign: Campaign, node: PlanNode | None) -> None:

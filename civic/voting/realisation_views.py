@@ -27,7 +27,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from civic.actionplan.models import PlanNode
 from civic.actionplan.services import ActionPlanError
 from civic.budgeting import images as image_store
-from civic.budgeting.forms import EURO_FIELD_MAX
+from civic.budgeting.forms import EURO_FIELD_MAX, ConfirmForm
 from civic.budgeting.models import Campaign, Proposal
 from civic.budgeting.services import Upload
 from civic.extensions import db
@@ -35,7 +35,7 @@ from civic.forms import optional_int
 from civic.permissions import public, requires
 from civic.viewutil import attach_error
 from civic.voting import realisation as service
-from civic.voting.models import MilestonePhoto, Realisation
+from civic.voting.models import Milestone, MilestonePhoto, Realisation
 
 bp = Blueprint("realisation", __name__, url_prefix="/budget-participatif")
 
@@ -173,6 +173,25 @@ def milestone_new(realisation_id: int):
     status = 422 if form.is_submitted() else 200
     return render_template("voting/realisation_milestone.html", form=form,
                            realisation=realisation, proposal=realisation.proposal), status
+
+
+@bp.route("/realisations/<int:realisation_id>/jalons/<int:milestone_id>/supprimer",
+          methods=["POST"])
+@requires("budget.manage")
+def milestone_delete(realisation_id: int, milestone_id: int):
+    """Managers remove a milestone entered by mistake."""
+    realisation = _realisation_or_404(realisation_id)
+    milestone = db.get_or_404(Milestone, milestone_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        service.delete_milestone(current_user, realisation, milestone)
+        db.session.commit()
+        flash(_("The milestone was removed."), "success")
+    except service.RealisationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("realisation.show", realisation_id=realisation.id))
 
 
 @bp.route("/realisations/<int:realisation_id>/photos/<int:photo_id>")

@@ -199,6 +199,15 @@ def test_manager_forms_refuse_bad_input_and_keep_it(app, client, page_world):
     shown = client.get(f"/budget-participatif/realisations/{w['realisation']}/photos/"
                        f"{photo.id}?taille=thumb")
     assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
+    milestone_id = photo.milestone_id
+    gone = post_form(client, f"/budget-participatif/realisations/{w['realisation']}/jalons/"
+                     f"{milestone_id}/supprimer", {},
+                     token_page=f"/budget-participatif/realisations/{w['realisation']}")
+    assert gone.status_code == 302
+    with app.app_context():
+        assert _count(Milestone) == 0 and _count(MilestonePhoto) == 0
+    assert client.get(f"/budget-participatif/realisations/{w['realisation']}/photos/"
+                      f"{photo.id}").status_code == 404
     link = f"/budget-participatif/campagnes/{w['campaign']}/lien-plan-d-action"
     assert post_form(client, link, {"plan_node_id": "abc"}).status_code == 422
     assert post_form(client, link, {"plan_node_id": str(w["action"])}).status_code == 422
