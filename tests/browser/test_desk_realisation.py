@@ -146,7 +146,8 @@ def test_realisation_pages_pass_axe(page: Page, browser: Browser, vote_world):
     page.get_by_role("link", name="Toutes les réalisations").click()
     _check(page, "realisations of the campaign")
     _log_in(page, COORDINATOR, DEMO_PASSWORD)
-    for url in (f"/budget-participatif/realisations/{w['realisation']}/modifier",
+    for url in (f"/budget-participatif/realisations/{w['realisation']}",
+                f"/budget-participatif/realisations/{w['realisation']}/modifier",
                 f"/budget-participatif/realisations/{w['realisation']}/jalons/nouveau",
                 f"/budget-participatif/campagnes/{w['campaign']}/lien-plan-d-action",
                 f"/budget-participatif/campagnes/{w['campaign']}"):
