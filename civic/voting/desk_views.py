@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -173,7 +174,7 @@ def resident(campaign_id: int, user_id: int):
         except VoteError as exc:
             attach_error(form, exc)
         else:
-            flash(ngettext_ballots(len(marked), person.display_name), "success")
+            flash(_handed_out_message(len(marked), person.display_name), "success")
             return redirect(url_for("desk.resident", campaign_id=campaign.id,
                                     user_id=person.id))
     standings = desk.standing(current_user, campaign, person)
@@ -181,10 +182,8 @@ def resident(campaign_id: int, user_id: int):
                            standings=standings, form=form, chosen=chosen), status
 
 
-def ngettext_ballots(num: int, name: str) -> str:
+def _handed_out_message(num: int, name: str) -> str:
     """The confirmation shown once paper ballots were handed out."""
-    from flask_babel import ngettext
-
     return ngettext("%(name)s takes %(num)d paper ballot: their participation is recorded.",
                     "%(name)s takes %(num)d paper ballots: their participation is recorded.",
                     num, name=name)
