@@ -77,6 +77,10 @@ def register_cli(app: Flask) -> None:
     def actionplan() -> None:
         """The action plans."""
 
+    from civic.actionplan.cli import register as register_actionplan_csv
+
+    register_actionplan_csv(actionplan)
+
     @actionplan.command("import-seeds")
     def import_seeds_command() -> None:
         """Import the three seed frameworks (idempotent: a second run changes nothing)."""

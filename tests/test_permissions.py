@@ -42,9 +42,11 @@ EXPECTED: dict[str, str | frozenset[str]] = {
         "index", "users", "user", "revoke", "territory_index", "commune", "quartier",
         "services", "service", "councils", "council", "audit_log", "outbox")},
     "api.openapi": P, "api.communes": P, "api.quartiers": P, "api.quartier": P,
-    "actionplan.plan": P, "actionplan.node": P,
+    "actionplan.plan": P, "actionplan.node": P, "actionplan.export_csv": P,
+    "actionplan.report": P, "actionplan.report_csv": P,
     **{f"actionplan.{e}": frozenset({"coordinator", "admin"}) for e in (
-        "change_status", "edit_action", "add_indicator", "record_value")},
+        "change_status", "edit_action", "add_indicator", "record_value",
+        "record_participation", "import_csv")},
     "api.plans": P, "api.plan": P, "api.action": P,
     # Bienveilleurs: anonymous visitors see the network, the public directory and how to
     # join; council members see statistics only; referrals and conciergerie requests are

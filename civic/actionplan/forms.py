@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    DateField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -50,6 +52,11 @@ class IndicatorValueForm(FlaskForm):
     indicator = SelectField(_l("Indicator"), coerce=optional_int, validate_choice=False,
                             validators=[InputRequired()])
     year = IntegerField(_l("Year"), validators=[InputRequired()])
+    public = SelectField(
+        _l("For which public"), coerce=optional_int, validate_choice=False,
+        validators=[Optional()],
+        description=_l("Leave « Everyone » for the whole population; choose a public "
+                       "prioritaire to record its own figures."))
     # Text, not a number field: the service reads "12,5" as well as "12.5" and explains
     # what it refuses.
     target = StringField(_l("Target"), validators=[Optional(), Length(max=30)])
@@ -73,3 +80,30 @@ class ActionDetailsForm(FlaskForm):
     publics = SelectMultipleField(_l("Publics prioritaires"), coerce=int, validate_choice=False)
     tags = SelectMultipleField(_l("Cross-cutting themes"), coerce=int, validate_choice=False)
 
+
+
+class ParticipationForm(FlaskForm):
+    """Record residents' participation at one stage of an action."""
+
+    stage = SelectField(_l("Stage of the action"), validators=[InputRequired()],
+                        validate_choice=False)
+    held_on = DateField(_l("Date"), validators=[InputRequired()],
+                        description=_l("The day it took place (or began)."))
+    participants = IntegerField(_l("Number of residents who took part"),
+                                validators=[InputRequired()])
+    description = TextAreaField(
+        _l("What residents did"), validators=[InputRequired(), Length(max=4000)],
+        description=_l("For example: a design workshop, a walk through the quartier, a "
+                       "review meeting. Shown on the action's public page."))
+
+
+class CsvImportForm(FlaskForm):
+    """Upload a plan as a CSV file (the format of the export)."""
+
+    slug = StringField(
+        _l("Identifier of the new plan"), validators=[InputRequired(), Length(max=80)],
+        description=_l("Lowercase letters, digits and hyphens, for example "
+                       "contrat-de-ville-2026. It must not be used by a plan with content."))
+    file = FileField(_l("CSV file"), validators=[FileRequired()],
+                     description=_l("The format of the export: UTF-8, separated by ; (or ,), "
+                                    "2 MB at most."))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, Float, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from civic.actionplan.states import ActionStatus
+from civic.actionplan.states import ActionStatus, ParticipationStage
 from civic.extensions import db
 from civic.territory.models import Quartier
 from civic.timeutil import utcnow
@@ -150,6 +150,9 @@ class PlanNode(db.Model):
     replaced_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("plan_node.id", ondelete="SET NULL")
     )
+    # Where the action comes from when another part of the platform created it (a winning
+    # participatory-budget project, an application to a call): shown as a link.
+    source_url: Mapped[str | None] = mapped_column(String(500))
 
     plan: Mapped[Plan] = relationship(back_populates="nodes")
     parent: Mapped[PlanNode | None] = relationship(
@@ -173,6 +176,10 @@ class PlanNode(db.Model):
     )
     indicators: Mapped[list[Indicator]] = relationship(
         back_populates="node", order_by="Indicator.id", cascade="all, delete-orphan"
+    )
+    participations: Mapped[list[Participation]] = relationship(
+        back_populates="node", order_by="(Participation.held_on, Participation.id)",
+        cascade="all, delete-orphan",
     )
 
     __table_args__ = (UniqueConstraint("plan_id", "key", name="uq_plan_node_key"),)
@@ -240,6 +247,10 @@ class Indicator(db.Model):
     values: Mapped[list[IndicatorValue]] = relationship(
         back_populates="indicator", order_by="IndicatorValue.year", cascade="all, delete-orphan"
     )
+    breakdowns: Mapped[list[IndicatorBreakdown]] = relationship(
+        back_populates="indicator", order_by="(IndicatorBreakdown.year, IndicatorBreakdown.id)",
+        cascade="all, delete-orphan",
+    )
 
 
 class IndicatorValue(db.Model):
@@ -257,3 +268,47 @@ class IndicatorValue(db.Model):
     indicator: Mapped[Indicator] = relationship(back_populates="values")
 
     __table_args__ = (UniqueConstraint("indicator_id", "year", name="uq_indicator_value_year"),)
+
+
+class IndicatorBreakdown(db.Model):
+    """One year of an indicator for one public prioritaire of the plan (target, measured).
+
+    Kept apart from IndicatorValue: the whole-population value drives progress and the
+    councils' dashboards; the breakdown says for whom the action worked.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(
+        ForeignKey("indicator.id", ondelete="CASCADE"), index=True
+    )
+    public_id: Mapped[int] = mapped_column(ForeignKey("plan_public.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    target: Mapped[float | None] = mapped_column(Float)
+    measured: Mapped[float | None] = mapped_column(Float)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    indicator: Mapped[Indicator] = relationship(back_populates="breakdowns")
+    public: Mapped[PlanPublic] = relationship()
+
+    __table_args__ = (UniqueConstraint("indicator_id", "public_id", "year",
+                                       name="uq_indicator_breakdown"),)
+
+
+class Participation(db.Model):
+    """What residents did at one stage of an action (début, cœur, fin), when, how many."""
+
+    __tablename__ = "plan_participation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_node.id", ondelete="CASCADE"), index=True
+    )
+    stage: Mapped[ParticipationStage] = mapped_column(
+        db.Enum(ParticipationStage, native_enum=False, length=10,
+                values_callable=lambda e: [m.value for m in e]))
+    held_on: Mapped[date]
+    participants: Mapped[int]
+    description: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    node: Mapped[PlanNode] = relationship(back_populates="participations")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,7 +18,9 @@ from sqlalchemy.orm import selectinload
 from civic.accounts.services import AccountError
 from civic.actionplan.models import (
     Indicator,
+    IndicatorBreakdown,
     IndicatorValue,
+    Participation,
     Plan,
     PlanLevel,
     PlanNode,
@@ -26,7 +29,12 @@ from civic.actionplan.models import (
     StatusChange,
 )
 from civic.actionplan.seed_data import SeedPlan, iter_nodes, load_seed_plans
-from civic.actionplan.states import STATUS_PROGRESS, TRANSITIONS, ActionStatus
+from civic.actionplan.states import (
+    STATUS_PROGRESS,
+    TRANSITIONS,
+    ActionStatus,
+    ParticipationStage,
+)
 from civic.audit import audit
 from civic.extensions import db
 from civic.territory.models import Quartier
@@ -316,6 +324,69 @@ def update_action(
     db.session.flush()
 
 
+def clean_source_url(url: str | None) -> str | None:
+    """A link to where an action comes from: a path on this site or an http(s) address."""
+    url = (url or "").strip()
+    if not url:
+        return None
+    if len(url) > 500 or not url.isprintable() or " " in url or not (
+            (url.startswith("/") and not url.startswith("//"))
+            or url.startswith(("https://", "http://"))):
+        raise ActionPlanError(_("Give a link starting with / or https://."), "source_url")
+    return url
+
+
+def add_action(
+    actor: Any, plan: Plan, parent: PlanNode | None, *, title: str, key: str | None = None,
+    code: str | None = None, description: str | None = None,
+    expected_impact: Iterable[str] = (), porteur: str | None = None,
+    budget_cents: int | None = None, period_start: int | None = None,
+    period_end: int | None = None, quartier_ids: Iterable[int] = (),
+    source_url: str | None = None,
+) -> PlanNode:
+    """Add an action at the end of a branch of a plan (or at its top level).
+
+    For other domains that create actions (a winning participatory-budget project whose
+    realisation is then followed here): give a stable ``key`` (e.g. ``budget-2026-p12``)
+    so that a second call is refused instead of creating a duplicate, and ``source_url``
+    to link back to where the action comes from. The action starts as planned.
+    """
+    if parent is not None and (parent.plan_id != plan.id or parent.is_action):
+        raise ActionPlanError(_("Choose a branch of the same plan, not an action."), "parent")
+    title = (title or "").strip()
+    if not title:
+        raise ActionPlanError(_("Give the action's title."), "title")
+    siblings = [n for n in plan.nodes if n.parent is parent]
+    existing = {n.key for n in plan.nodes}
+    if not (key or "").strip():
+        number = len(siblings) + 1
+        while f"{parent.key if parent else plan.slug}#{number}" in existing:
+            number += 1
+        key = f"{parent.key if parent else plan.slug}#{number}"
+    key = key.strip()
+    if key in existing or len(key) > 120:
+        raise ActionPlanError(_("The plan already has a node with the key %(key)s.", key=key),
+                              "key")
+    code = (code or "").strip() or None
+    if code and (len(code) > 40 or any(n.code == code for n in plan.nodes)):
+        raise ActionPlanError(_("The plan already has a node with the code %(key)s.", key=code),
+                              "code")
+    action = PlanNode(plan=plan, parent=parent, key=key, kind=plan.action_kind, code=code,
+                      title=title, description=(description or "").strip() or None,
+                      expected_impact="\n".join(i.strip() for i in expected_impact
+                                                if i.strip()),
+                      position=max((n.position for n in siblings), default=-1) + 1,
+                      status=ActionStatus.PLANNED, source_url=clean_source_url(source_url))
+    db.session.add(action)
+    db.session.flush()
+    update_action(actor, action, porteur=porteur, partners="", period_start=period_start,
+                  period_end=period_end, budget_cents=budget_cents,
+                  quartier_ids=list(quartier_ids), public_ids=[], tag_ids=[])
+    audit(actor, "actionplan.add_action",
+          detail=f"{plan.slug} {key}: {title[:80]}" + (f" ({source_url})" if source_url else ""))
+    return action
+
+
 # --- indicators -------------------------------------------------------------------------
 
 
@@ -397,6 +468,141 @@ def record_indicator_value(
     return value
 
 
+def record_breakdown(
+    actor: Any, indicator: Indicator, public: PlanPublic | None, *, year: int | None,
+    target: str | float | None, measured: str | float | None,
+) -> IndicatorBreakdown:
+    """Set an indicator's target and/or measured value for a year and one public prioritaire.
+
+    The public must be one of the plan's publics; the whole-population value stays apart.
+    """
+    if public is None or public.plan_id != indicator.node.plan_id:
+        raise ActionPlanError(_("Choose a public from the plan's list."), "public")
+    if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+        raise ActionPlanError(_("Enter a year between %(a)d and %(b)d.", a=MIN_YEAR, b=MAX_YEAR),
+                              "year")
+    target_value = parse_number(target, "target")
+    measured_value = parse_number(measured, "measured")
+    if target_value is None and measured_value is None:
+        raise ActionPlanError(_("Enter a target, a measured value, or both."), "measured")
+    row = db.session.execute(select(IndicatorBreakdown).where(
+        IndicatorBreakdown.indicator_id == indicator.id,
+        IndicatorBreakdown.public_id == public.id, IndicatorBreakdown.year == year)
+    ).scalar_one_or_none()
+    if row is None:
+        row = IndicatorBreakdown(indicator=indicator, public=public, year=year)
+        db.session.add(row)
+    if target_value is not None:
+        row.target = target_value
+    if measured_value is not None:
+        row.measured = measured_value
+    row.recorded_at = utcnow()
+    row.recorded_by_id = getattr(actor, "id", None)
+    audit(actor, "actionplan.indicator_value",
+          detail=f"indicator {indicator.id} {year} public {public.key}: target={row.target} "
+                 f"measured={row.measured}")
+    db.session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class BreakdownTable:
+    """An indicator's values per year (rows) and public (columns), for an accessible table."""
+
+    years: list[int]
+    publics: list[PlanPublic]
+    cells: dict[tuple[int, int], IndicatorBreakdown]  # (year, public id) -> values
+    overall: dict[int, IndicatorValue]  # year -> whole-population values
+
+
+def breakdown_table(indicator: Indicator) -> BreakdownTable | None:
+    """The indicator's values per public prioritaire (None when none was recorded)."""
+    if not indicator.breakdowns:
+        return None
+    publics = sorted({b.public for b in indicator.breakdowns}, key=lambda p: p.position)
+    cells = {(b.year, b.public_id): b for b in indicator.breakdowns}
+    years = sorted({b.year for b in indicator.breakdowns})
+    return BreakdownTable(years, publics, cells,
+                          {v.year: v for v in indicator.values if v.year in years})
+
+
+def public_of(action: PlanNode, public_id: int | None) -> PlanPublic | None:
+    """One of the plan's publics by id (None when none was chosen)."""
+    if public_id is None:
+        return None
+    public = next((p for p in action.plan.publics if p.id == public_id), None)
+    if public is None:
+        raise ActionPlanError(_("Choose a public from the plan's list."), "public")
+    return public
+
+
+# --- residents' participation -----------------------------------------------------------
+
+MAX_PARTICIPANTS = 1_000_000
+
+
+def parse_stage(value: str | None) -> ParticipationStage:
+    """The participation stage named by a form value, or a translated refusal."""
+    try:
+        return ParticipationStage(value)
+    except ValueError as exc:
+        raise ActionPlanError(_("Choose at the start, at the heart or at the end."),
+                              "stage") from exc
+
+
+def record_participation(
+    actor: Any, action: PlanNode, *, stage: str | None, held_on: date | None,
+    participants: int | None, description: str | None,
+) -> Participation:
+    """Record what residents did at one stage of an action, when, and how many took part.
+
+    Le Havre Ensemble asks that residents be involved « au début, au cœur, et à la fin des
+    actions »; the three stages are recorded separately so that a missing one shows.
+    """
+    if not action.is_action:
+        raise ActionPlanError(_("Only actions record residents' participation."))
+    the_stage = parse_stage(stage)
+    if held_on is None or not MIN_YEAR <= held_on.year <= MAX_YEAR:
+        raise ActionPlanError(_("Enter the date, for example 2026-03-14."), "held_on")
+    if participants is None or not 0 <= participants <= MAX_PARTICIPANTS:
+        raise ActionPlanError(_("Enter how many residents took part (0 or more)."),
+                              "participants")
+    text = (description or "").strip()
+    if not text:
+        raise ActionPlanError(_("Say what residents did."), "description")
+    if len(text) > 4000:
+        raise ActionPlanError(_("Keep the note under %(num)d characters.", num=4000),
+                              "description")
+    entry = Participation(node=action, stage=the_stage, held_on=held_on,
+                          participants=participants, description=text,
+                          recorded_by_id=getattr(actor, "id", None))
+    db.session.add(entry)
+    audit(actor, "actionplan.participation",
+          detail=f"{action.plan.slug} {action.code or action.key}: {the_stage.value} "
+                 f"{held_on.isoformat()} ({participants})")
+    db.session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    """One stage of an action's participation: its records and how many took part."""
+
+    stage: ParticipationStage
+    entries: list[Participation]
+
+    @property
+    def participants(self) -> int:
+        """Total participants over the stage's records."""
+        return sum(e.participants for e in self.entries)
+
+
+def participation_by_stage(action: PlanNode) -> list[StageSummary]:
+    """The action's participation records grouped by stage, in the stages' order."""
+    return [StageSummary(stage, [e for e in action.participations if e.stage == stage])
+            for stage in ParticipationStage]
+
+
 # --- progress ---------------------------------------------------------------------------
 
 
@@ -408,17 +614,25 @@ def indicator_progress(indicator: Indicator) -> float | None:
     Clamped to 0–100.
     """
     for value in sorted(indicator.values, key=lambda v: v.year, reverse=True):
-        if value.target is None or value.measured is None:
-            continue
-        base = indicator.baseline
-        if base is not None and value.target != base:
-            ratio = (value.measured - base) / (value.target - base)
-        elif value.target != 0:
-            ratio = value.measured / value.target
-        else:
-            continue
-        return max(0.0, min(100.0, ratio * 100))
+        reached = reached_percent(indicator, value.target, value.measured)
+        if reached is not None:
+            return reached
     return None
+
+
+def reached_percent(indicator: Indicator, target: float | None, measured: float | None
+                    ) -> float | None:
+    """How much of one year's target was reached, by the rule of indicator_progress."""
+    if target is None or measured is None:
+        return None
+    base = indicator.baseline
+    if base is not None and target != base:
+        ratio = (measured - base) / (target - base)
+    elif target != 0:
+        ratio = measured / target
+    else:
+        return None
+    return max(0.0, min(100.0, ratio * 100))
 
 
 def action_progress(action: PlanNode) -> float | None:
@@ -507,6 +721,9 @@ def get_plan(plan_id: int) -> Plan | None:
             selectinload(Plan.nodes).selectinload(PlanNode.tags),
             selectinload(Plan.nodes).selectinload(PlanNode.indicators)
             .selectinload(Indicator.values),
+            selectinload(Plan.nodes).selectinload(PlanNode.indicators)
+            .selectinload(Indicator.breakdowns),
+            selectinload(Plan.nodes).selectinload(PlanNode.participations),
         )
     ).scalar_one_or_none()
 

@@ -74,3 +74,23 @@ STATUS_PROGRESS: dict[ActionStatus, int | None] = {
 def allowed_next(status: ActionStatus) -> list[ActionStatus]:
     """Statuses an action in ``status`` may move to, in declaration order."""
     return [s for s in ActionStatus if s in TRANSITIONS[status]]
+
+
+class ParticipationStage(enum.Enum):
+    """When residents took part in an action: « au début, au cœur, et à la fin des actions »."""
+
+    START = "start"  # au début: the action is designed with residents
+    CORE = "core"  # au cœur: residents take part while it runs
+    END = "end"  # à la fin: residents evaluate it
+
+    @property
+    def title(self) -> str:
+        """Translated name of the stage."""
+        return str(STAGE_TITLES[self])
+
+
+STAGE_TITLES = {
+    ParticipationStage.START: _l("At the start"),
+    ParticipationStage.CORE: _l("At the heart"),
+    ParticipationStage.END: _l("At the end"),
+}

@@ -5,19 +5,30 @@ The list of plans stays at ``core.action_plan`` (/plan-d-action), linked from ev
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from civic.actionplan import services
+from civic.actionplan import csvio, services
 from civic.actionplan.forms import (
     ActionDetailsForm,
+    CsvImportForm,
     IndicatorForm,
     IndicatorValueForm,
+    ParticipationForm,
     StatusForm,
 )
 from civic.actionplan.models import PlanNode
-from civic.actionplan.states import ActionStatus, allowed_next
+from civic.actionplan.states import ActionStatus, ParticipationStage, allowed_next
 from civic.councils import cycle
 from civic.councils import services as councils
 from civic.extensions import db
@@ -80,6 +91,8 @@ def node(node_id: int):
         progress_of=lambda n: services.progress(n, cache),
         council_avis=councils.avis_on(the_node), council_questions=councils.questions_on(the_node),
         evaluations=cycle.evaluations_of(the_node),
+        breakdown=services.breakdown_table,
+        participation=services.participation_by_stage(the_node) if the_node.is_action else [],
     )
 
 
@@ -169,12 +182,18 @@ def record_value(node_id: int):
     action = _action_or_404(node_id)
     form = IndicatorValueForm()
     form.indicator.choices = [(i.id, f"{i.name} ({i.unit})") for i in action.indicators]
+    form.public.choices = [("", _("Everyone"))] + [(p.id, p.label) for p in action.plan.publics]
     if form.validate_on_submit():
         try:
             indicator = services.indicator_of(action, form.indicator.data)
-            services.record_indicator_value(current_user, indicator, year=form.year.data,
-                                            target=form.target.data,
-                                            measured=form.measured.data)
+            public = services.public_of(action, form.public.data)
+            if public is None:
+                services.record_indicator_value(current_user, indicator, year=form.year.data,
+                                                target=form.target.data,
+                                                measured=form.measured.data)
+            else:
+                services.record_breakdown(current_user, indicator, public, year=form.year.data,
+                                          target=form.target.data, measured=form.measured.data)
             db.session.commit()
         except services.ActionPlanError as exc:
             attach_error(form, exc)
@@ -183,3 +202,102 @@ def record_value(node_id: int):
             return redirect(url_for("actionplan.node", node_id=action.id))
     return render_template("actionplan/value_form.html", form=form, action=action), (
         422 if form.is_submitted() else 200)
+
+
+@bp.route("/fiche/<int:node_id>/participation", methods=["GET", "POST"])
+@requires("actionplan.manage")
+def record_participation(node_id: int):
+    """Record what residents did at the start, at the heart or at the end of an action."""
+    action = _action_or_404(node_id)
+    form = ParticipationForm()
+    form.stage.choices = [(s.value, s.title) for s in ParticipationStage]
+    if form.validate_on_submit():
+        try:
+            services.record_participation(
+                current_user, action, stage=form.stage.data, held_on=form.held_on.data,
+                participants=form.participants.data, description=form.description.data)
+            db.session.commit()
+        except services.ActionPlanError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Participation recorded."), "success")
+            return redirect(url_for("actionplan.node", node_id=action.id) + "#participation")
+    return render_template("actionplan/participation_form.html", form=form, action=action), (
+        422 if form.is_submitted() else 200)
+
+
+@bp.route("/<int:plan_id>/plan.csv")
+@public
+def export_csv(plan_id: int):
+    """The whole plan as one CSV file (the documented format the import reads back)."""
+    the_plan = services.get_plan(plan_id)
+    if the_plan is None:
+        abort(404)
+    response = Response(csvio.export_plan_csv(the_plan), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{the_plan.slug}.csv"'
+    return response
+
+
+@bp.route("/importer", methods=["GET", "POST"])
+@requires("actionplan.manage")
+def import_csv():
+    """Import a plan from a CSV file: every bad line is listed, and nothing is imported then."""
+    form = CsvImportForm()
+    line_errors: list[tuple[int, str]] = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            plan = csvio.import_plan_csv(
+                current_user, upload.read(csvio.MAX_CSV_BYTES + 1), slug=form.slug.data,
+                filename=upload.filename or "")
+            db.session.commit()
+        except csvio.CsvImportError as exc:
+            db.session.rollback()
+            line_errors = exc.errors
+            form.form_errors.append(exc.message)
+        except services.ActionPlanError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Plan imported."), "success")
+            return redirect(url_for("actionplan.plan", plan_id=plan.id))
+    return render_template("actionplan/import_form.html", form=form, line_errors=line_errors,
+                           columns=csvio.COLUMNS), 422 if form.is_submitted() else 200
+
+
+def _report_year() -> int:
+    """The ?annee= of a report page (this year by default); 404 outside 2000–2100."""
+    raw = request.args.get("annee", "")
+    year = int(raw) if raw.isdigit() and len(raw) == 4 else None
+    if raw and year is None:
+        abort(404)
+    year = year or councils.today().year
+    if not 2000 <= year <= 2100:
+        abort(404)
+    return year
+
+
+@bp.route("/<int:plan_id>/bilan")
+@public
+def report(plan_id: int):
+    """The whole plan's yearly evaluation report (?annee=): statuses, indicators, decisions."""
+    the_plan = services.get_plan(plan_id)
+    if the_plan is None:
+        abort(404)
+    year = _report_year()
+    return render_template("actionplan/report.html", plan=the_plan, year=year,
+                           report=cycle.plan_report(the_plan, year))
+
+
+@bp.route("/<int:plan_id>/bilan.csv")
+@public
+def report_csv(plan_id: int):
+    """The yearly evaluation report as CSV: one line per action and indicator."""
+    the_plan = services.get_plan(plan_id)
+    if the_plan is None:
+        abort(404)
+    year = _report_year()
+    response = Response(cycle.plan_report_csv(cycle.plan_report(the_plan, year)),
+                        mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{the_plan.slug}-bilan-{year}.csv"')
+    return response

@@ -5,6 +5,9 @@ decision per action. Services validate, change state and flush; the view commits
 
 from __future__ import annotations
 
+import csv
+import io
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -12,20 +15,27 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from civic.actionplan import services as actionplan
-from civic.actionplan.models import Plan, PlanNode
+from civic.actionplan.models import Indicator, Plan, PlanNode, StatusChange
 from civic.actionplan.seed_data import load_seed_plans
-from civic.actionplan.states import ActionStatus
+from civic.actionplan.states import ActionStatus, ParticipationStage
 from civic.audit import audit
 from civic.councils.models import (
     ApplicationAvis,
     CallApplication,
+    CouncilAvis,
     Decision,
     EvaluationDecision,
     Opinion,
     Outcome,
     ProjectCall,
 )
-from civic.councils.services import CouncilError, clean_text, member_council, today
+from civic.councils.services import (
+    CouncilError,
+    clean_text,
+    local_to_utc,
+    member_council,
+    today,
+)
 from civic.extensions import db
 from civic.territory.models import Council, Quartier
 from civic.timeutil import utcnow
@@ -212,3 +222,172 @@ def list_calls() -> list[ProjectCall]:
     """Every call, latest year first."""
     return list(db.session.execute(
         select(ProjectCall).order_by(ProjectCall.year.desc(), ProjectCall.id)).scalars())
+
+
+# --- the whole plan's yearly evaluation report ------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorLine:
+    """One indicator of an action in the report's year: target, measured, percent reached."""
+
+    indicator: Indicator
+    target: float | None
+    measured: float | None
+    reached: float | None
+
+
+@dataclass(frozen=True)
+class PlanReportRow:
+    """One action in the whole plan's yearly report."""
+
+    action: PlanNode
+    status: ActionStatus  # on 31 December of the year (from the timeline)
+    indicators: list[IndicatorLine]  # those with a value for the year
+    evaluation: EvaluationDecision | None
+    avis: list[CouncilAvis]
+    participants: dict[ParticipationStage, int]  # residents who took part in the year
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """The yearly evaluation of a whole plan (« évaluer l'impact … en termes qualitatifs et
+    quantitatifs »): statuses, indicators against targets, decisions with the councils' avis."""
+
+    plan: Plan
+    year: int
+    rows: list[PlanReportRow]
+    status_counts: list[tuple[ActionStatus, int]]
+    indicators_without_value: int
+
+    @property
+    def evaluated(self) -> list[PlanReportRow]:
+        """The actions with an evaluation decision for the year."""
+        return [r for r in self.rows if r.evaluation is not None]
+
+    @property
+    def measured(self) -> list[PlanReportRow]:
+        """The actions with at least one indicator value for the year."""
+        return [r for r in self.rows if r.indicators]
+
+    def participation_totals(self) -> list[tuple[ParticipationStage, int, int]]:
+        """Per stage: how many records in the year, how many participants."""
+        return [(stage, sum(1 for r in self.rows for e in r.action.participations
+                            if e.stage == stage and e.held_on.year == self.year),
+                 sum(r.participants[stage] for r in self.rows))
+                for stage in ParticipationStage]
+
+
+def status_at_year_end(action: PlanNode, history: list[StatusChange], year: int
+                       ) -> ActionStatus:
+    """The action's status on 31 December of ``year`` (Paris time), read from its timeline.
+
+    The last change dated before the new year gives it; failing that, the status the first
+    later change moved away from; an action without timeline has its current status.
+    """
+    end = local_to_utc(date(year + 1, 1, 1), "00:00")
+    before = [h for h in history if h.at < end]
+    if before:
+        return before[-1].to
+    if history:
+        return history[0].previous
+    return action.status
+
+
+def plan_report(plan: Plan, year: int) -> PlanReport:
+    """The whole plan's report for a year, read in a few queries."""
+    actions = [n for n in plan.nodes if n.is_action]
+    ids = [a.id for a in actions]
+    history: dict[int, list[StatusChange]] = {i: [] for i in ids}
+    evaluations: dict[int, EvaluationDecision] = {}
+    avis: dict[int, list[CouncilAvis]] = {i: [] for i in ids}
+    if ids:
+        for change in db.session.execute(select(StatusChange).where(
+                StatusChange.node_id.in_(ids)).order_by(StatusChange.at, StatusChange.id)
+                ).scalars():
+            history[change.node_id].append(change)
+        for decision in db.session.execute(select(EvaluationDecision).where(
+                EvaluationDecision.node_id.in_(ids), EvaluationDecision.year == year)
+                ).scalars():
+            evaluations[decision.node_id] = decision
+        for opinion in db.session.execute(select(CouncilAvis).where(
+                CouncilAvis.node_id.in_(ids)).order_by(CouncilAvis.at)).scalars():
+            avis[opinion.node_id].append(opinion)
+    rows, without_value = [], 0
+    for action in sorted(actions, key=_tree_order(plan)):
+        lines = []
+        for indicator in action.indicators:
+            value = next((v for v in indicator.values if v.year == year), None)
+            if value is None:
+                without_value += 1
+                continue
+            lines.append(IndicatorLine(indicator, value.target, value.measured,
+                                       actionplan.reached_percent(indicator, value.target,
+                                                                  value.measured)))
+        participants = {stage: sum(e.participants for e in action.participations
+                                   if e.stage == stage and e.held_on.year == year)
+                        for stage in ParticipationStage}
+        rows.append(PlanReportRow(action, status_at_year_end(action, history[action.id], year),
+                                  lines, evaluations.get(action.id), avis[action.id],
+                                  participants))
+    counts = [(status, sum(1 for r in rows if r.status == status)) for status in ActionStatus]
+    return PlanReport(plan, year, rows, counts, without_value)
+
+
+def _tree_order(plan: Plan) -> Any:
+    """A sort key putting nodes in the order of the tree (depth first, by position)."""
+    by_id = {n.id: n for n in plan.nodes}
+
+    def key(node: PlanNode) -> list[int]:
+        path = []
+        current: PlanNode | None = node
+        while current is not None:
+            path.insert(0, current.position)
+            current = by_id.get(current.parent_id) if current.parent_id else None
+        return path
+
+    return key
+
+
+REPORT_COLUMNS = (
+    "year", "action_key", "code", "action", "porteur", "status", "status_label", "indicator",
+    "unit", "target", "measured", "reached_percent", "evaluation", "evaluation_label",
+    "evaluation_reasons", "replaced_by", "council_avis", "participants_start",
+    "participants_core", "participants_end",
+)
+
+
+def plan_report_csv(report: PlanReport) -> bytes:
+    """The report as CSV (UTF-8 with BOM, ``;``): one line per action and indicator."""
+    from civic.actionplan.csvio import format_number
+
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, delimiter=";",
+                            lineterminator="\r\n")
+    writer.writeheader()
+    for row in report.rows:
+        action, evaluation = row.action, row.evaluation
+        common = {
+            "year": report.year, "action_key": action.key, "code": action.code or "",
+            "action": action.title, "porteur": action.porteur or "",
+            "status": row.status.value, "status_label": row.status.title,
+            "evaluation": evaluation.outcome.value if evaluation else "",
+            "evaluation_label": evaluation.outcome.title if evaluation else "",
+            "evaluation_reasons": evaluation.reasons if evaluation else "",
+            "replaced_by": (evaluation.replaced_by.key
+                            if evaluation and evaluation.replaced_by else ""),
+            "council_avis": " | ".join(
+                f"{a.council.name}: {a.opinion.title} ({a.rating}/5) {a.text}"
+                for a in row.avis),
+            "participants_start": row.participants[ParticipationStage.START],
+            "participants_core": row.participants[ParticipationStage.CORE],
+            "participants_end": row.participants[ParticipationStage.END],
+        }
+        for line in row.indicators or [None]:
+            writer.writerow({**common, **({
+                "indicator": line.indicator.name, "unit": line.indicator.unit,
+                "target": format_number(line.target),
+                "measured": format_number(line.measured),
+                "reached_percent": "" if line.reached is None else f"{line.reached:.0f}",
+            } if line else {})})
+    return out.getvalue().encode("utf-8-sig")

@@ -126,7 +126,7 @@ def start_realisation(actor: User | None, proposal: Proposal) -> Realisation:
         return found
     link = plan_link_of(proposal.campaign)
     if link is not None:
-        action = _create_plan_action(actor, link.plan_node, proposal)
+        action = _create_plan_action(actor, link.plan_node, proposal, realisation)
         realisation.plan_node_id = action.id
     audit(actor, "budget.realisation_started",
           detail=f"proposal {proposal.id} “{proposal.title}”"[:2000])
@@ -134,34 +134,32 @@ def start_realisation(actor: User | None, proposal: Proposal) -> Realisation:
     return realisation
 
 
-def _create_plan_action(actor: User | None, branch: PlanNode, proposal: Proposal
-                        ) -> PlanNode:
-    """An action for the project under the branch, shaped like the seed's actions.
+def _create_plan_action(actor: User | None, branch: PlanNode, proposal: Proposal,
+                        realisation: Realisation) -> PlanNode:
+    """An action for the project under the branch, through the action plan's add_action.
 
-    The action-plan package creates actions only from its seed files (import_plan); this
-    is the one place that adds one from elsewhere. Its key ties it to the proposal, so a
-    second call finds it instead of adding a twin.
+    Its key ties it to the proposal, so a second call finds it instead of adding a twin;
+    its origin link points back to the realisation page.
     """
+    from civic.actionplan import services as actionplan
+
     key = f"budget-proposal-{proposal.id}"
     found = db.session.execute(select(PlanNode).where(
         PlanNode.plan_id == branch.plan_id, PlanNode.key == key)).scalar_one_or_none()
     if found is not None:
         return found
-    plan = branch.plan
-    action = PlanNode(
-        plan_id=plan.id, parent_id=branch.id, key=key,
-        position=len(branch.children), kind=plan.action_kind, title=proposal.title[:255],
-        description=proposal.description, porteur=str(_l("Participatory budget"))[:160],
-        budget_cents=(proposal.validated_cost_cents
-                      if proposal.validated_cost_cents is not None
-                      else proposal.estimated_cost_cents),
-        quartiers=[proposal.quartier] if proposal.quartier else [],
-        status=ActionStatus.PLANNED)
-    db.session.add(action)
-    db.session.flush()
-    audit(actor, "actionplan.action_from_budget",
-          detail=f"{plan.slug} {key} under {branch.code or branch.key}")
-    return action
+    try:
+        return actionplan.add_action(
+            actor, branch.plan, branch, title=proposal.title, key=key,
+            description=proposal.description,
+            porteur=str(_l("Participatory budget"))[:160],
+            budget_cents=(proposal.validated_cost_cents
+                          if proposal.validated_cost_cents is not None
+                          else proposal.estimated_cost_cents),
+            quartier_ids=[proposal.quartier_id] if proposal.quartier_id else [],
+            source_url=_page(realisation))
+    except actionplan.ActionPlanError as exc:
+        raise RealisationError(exc.message) from exc
 
 
 # ---------------------------------------------------------------- editing

@@ -1,7 +1,7 @@
 """campaign plan link: the action-plan branch receiving a campaign's winners
 
 Revision ID: 9d52b526e51a
-Revises: e7ffffd2bb43
+Revises: 010683d90c33
 Create Date: 2026-12-01 19:38:01.378492
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9d52b526e51a'
-down_revision = 'e7ffffd2bb43'
+down_revision = '010683d90c33'
 branch_labels = None
 depends_on = None
 

@@ -119,6 +119,7 @@ def test_plan_link_creates_an_action_under_the_branch(ctx):
     assert action.parent_id == branch.id and action.is_action
     assert action.title == proposal.title and action.budget_cents == 30_000_00
     assert action.status is ActionStatus.PLANNED
+    assert action.source_url == f"/budget-participatif/realisations/{r.id}"
     # Idempotent: no second action, no second realisation.
     service.start_realisation(coord, proposal)
     assert _count(PlanNode, PlanNode.parent_id == branch.id) == 3
