@@ -173,11 +173,13 @@ def _register_blueprints(app: Flask) -> None:
     from civic.api.views import bp as api_bp
     from civic.bienveilleurs.views import bp as bienveilleurs_bp
     from civic.budgeting.views import bp as budgeting_bp
-    from civic.review.views import bp as review_bp
     from civic.core.views import bp as core_bp
     from civic.councils.cycle_views import bp as cycle_bp
     from civic.councils.views import bp as councils_bp
+    from civic.review.views import bp as review_bp
     from civic.spaces.views import bp as spaces_bp
+    from civic.voting.desk_views import bp as desk_bp
+    from civic.voting.realisation_views import bp as realisation_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
@@ -190,6 +192,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(bienveilleurs_bp)
     app.register_blueprint(budgeting_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(desk_bp)
+    app.register_blueprint(realisation_bp)
     csrf.exempt(api_bp)  # read-only JSON API: GET only, no cookies needed
 
 
@@ -197,7 +201,6 @@ def _register_hooks(app: Flask) -> None:
     from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
     from civic.permissions import ROLES, enforce_access, user_can
-
     from civic.security import reject_nul_bytes
 
     app.before_request(reject_nul_bytes)

@@ -25,7 +25,7 @@ class RoleDef:
 
     name: str
     title: Any
-    scope: str | None = None  # "service", "council", "interlocutor" or None
+    scope: str | None = None  # "service", "council", "interlocutor", "campaign" or None
     grantable: bool = True
 
 
@@ -42,6 +42,9 @@ ROLES: dict[str, RoleDef] = {
         # locale, crèche…): sees only the referrals and conciergerie requests handed to it.
         RoleDef("interlocutor", _l("Interlocutor (partner organisation)"),
                 scope="interlocutor"),
+        # Staff of a polling station of one budget campaign: marks residents who vote on
+        # paper and keys the paper ballots (each one twice, by two agents).
+        RoleDef("desk_agent", _l("Voting-desk agent"), scope="campaign"),
     )
 }
 
@@ -77,6 +80,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Feasibility review: an agent's queue (scoped to their services in civic.review).
     "review.queue": frozenset({"agent"}),
     "review.dashboard": frozenset({"agent", "coordinator", "admin"}),
+    # Voting desk of a campaign (paper participation and keying); views and services check
+    # that the agent's grant is scoped to the campaign concerned (civic.voting.desk).
+    "vote.desk": frozenset({"desk_agent"}),
 }
 
 PUBLIC = "public"

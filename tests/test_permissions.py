@@ -93,6 +93,15 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     **{f"cycle.{e}": frozenset({"coordinator", "admin"}) for e in (
         "new_call", "decide", "evaluate")},
     "cycle.application_avis": frozenset({"council_member"}),
+    # Voting desk (issue 5): agents of the campaign's desk; coordination reconciles paper
+    # sheets and links the campaign to the action plan; realisations are public.
+    **{f"desk.{e}": frozenset({"desk_agent"}) for e in (
+        "home", "index", "resident", "keying", "key")},
+    **{f"desk.{e}": frozenset({"coordinator", "admin"}) for e in (
+        "reconciliation", "reconcile")},
+    **{f"realisation.{e}": P for e in ("index", "show", "photo")},
+    **{f"realisation.{e}": frozenset({"coordinator", "admin"}) for e in (
+        "edit", "milestone_new", "milestone_delete", "plan_link")},
 }
 # Open to the role, then checked on the object: only the proposal's author may act, so
 # other signed-in people get 403 here (tests/budgeting checks the author's side).
@@ -114,7 +123,7 @@ def world(app):
         users = {"admin": make_user("admin@example.org", roles=("admin",))}
         scopes = {"agent": svc.id, "council_member": council.id, "interlocutor": org.id}
         for role in ROLES:
-            if role in ("admin", "resident"):
+            if role in ("admin", "resident", "desk_agent"):  # desk_agent: after the campaign
                 continue
             users[role] = make_user(f"{role}@example.org", roles=((role, scopes.get(role)),))
         users["resident"] = make_user("resident@example.org")
@@ -127,6 +136,9 @@ def world(app):
         grant = db.session.execute(select(RoleGrant)).scalars().first()
         bv = make_pipeline(users, q, org)
         budget_args = _budget_world(users["resident"], users["coordinator"], svc)
+        users["desk_agent"] = make_user("desk_agent@example.org", roles=(
+            ("desk_agent", budget_args["campaign_id"]),))
+        budget_args.update(_vote_world(users, budget_args))
         council_args = _council_world(council, action, users)
         args = {**bv, **budget_args, **council_args,
             "user_id": agent_made.id, "grant_id": grant.id, "commune_id": db.session.scalar(
@@ -156,6 +168,35 @@ def _budget_world(resident, coordinator, svc):
     return {"campaign_id": campaign.id, "proposal_id": proposal.id,
             "image_id": proposal.images[0].id,
             "review_id": review.reviews_of(proposal)[0].id}
+def _vote_world(users, budget_args) -> dict[str, int]:
+    """A paper sheet keyed differently by two agents, and a realisation with a photo."""
+    from civic.budgeting import services as budget
+    from civic.budgeting.models import Campaign, Proposal
+    from civic.voting import realisation
+    from civic.voting.models import PaperEntry, PaperSheet
+    from tests.budgeting.factories import png_bytes
+
+    campaign = db.session.get(Campaign, budget_args["campaign_id"])
+    envelope = campaign.envelopes[0]
+    sheet = PaperSheet(envelope_id=envelope.id, sheet_number="M-1", status="mismatch")
+    db.session.add(sheet)
+    db.session.flush()
+    db.session.add_all([PaperEntry(sheet_id=sheet.id, agent_id=users["desk_agent"].id,
+                                   choices="1"),
+                        PaperEntry(sheet_id=sheet.id, agent_id=users["coordinator"].id,
+                                   choices="2")])
+    proposal = db.session.get(Proposal, budget_args["proposal_id"])
+    done = realisation.start_realisation(users["coordinator"], proposal)
+    from datetime import date
+
+    milestone = realisation.add_milestone(
+        users["coordinator"], done, realisation.MilestoneData(date(2027, 1, 5), "Début"),
+        [budget.Upload("a.png", png_bytes())])
+    db.session.commit()
+    return {"envelope_id": envelope.id, "sheet_id": sheet.id, "realisation_id": done.id,
+            "photo_id": milestone.photos[0].id, "milestone_id": milestone.id}
+
+
 def _council_world(council, action, users) -> dict[str, int]:
     """A draw, a meeting, a member and a question in the council, through the services."""
     from datetime import timedelta

@@ -382,6 +382,11 @@ def scope_choices(role: str) -> list[tuple[int, str]]:
 
         rows = db.session.execute(select(Interlocutor).order_by(Interlocutor.name)).scalars()
         return [(i.id, i.name) for i in rows]
+    if scope == "campaign":
+        from civic.budgeting.models import Campaign
+
+        rows = db.session.execute(select(Campaign).order_by(Campaign.id.desc())).scalars()
+        return [(c.id, c.title) for c in rows]
     return []
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from civic.demo import DEMO_PASSWORD
 from tests.browser.test_journeys import _assert_accessible, _log_in

@@ -136,13 +136,13 @@ def _pages_for(live_app, role: str) -> list[str]:
                 "question_id": db.session.scalar(select(CouncilQuestion.id)) or 1,
                 "call_id": db.session.scalar(select(ProjectCall.id)) or 1,
                 "application_id": db.session.scalar(select(CallApplication.id)) or 1,
-                **_budget_args()}
+                **_budget_args(), **_vote_args()}
         urls = []
         with live_app.test_request_context():
             for rule in live_app.url_map.iter_rules():
                 if "GET" not in rule.methods or rule.endpoint == "static" \
                         or rule.rule.startswith("/api/") or rule.endpoint in (
-                            "accounts.export", "budgeting.image") \
+                            "accounts.export", "budgeting.image", "realisation.photo") \
                         or rule.rule.endswith((".ics", ".csv")):  # files, not pages
                     continue
                 access = access_of(rule.endpoint)
@@ -169,6 +169,17 @@ def _budget_args() -> dict:
             "proposal_id": proposal.id, "image_id": 1,
             "review_id": db.session.scalar(select(FeasibilityReview.id).where(
                 FeasibilityReview.service_id == voirie))}
+
+
+def _vote_args() -> dict:
+    """Paper sheets and realisations when a test made some (else ids that give a 404)."""
+    from civic.budgeting.models import Envelope
+    from civic.voting.models import MilestonePhoto, PaperSheet, Realisation
+
+    return {"envelope_id": db.session.scalar(select(Envelope.id)) or 1,
+            "sheet_id": db.session.scalar(select(PaperSheet.id)) or 1,
+            "realisation_id": db.session.scalar(select(Realisation.id)) or 1,
+            "photo_id": db.session.scalar(select(MilestonePhoto.id)) or 1}
 
 
 ROLE_EMAILS = {

@@ -4,9 +4,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civic.voting.ballots import (MalformedChoices, ballot_lookup, chain, format_choices,
-                                  new_receipt, normalise_receipt, parse_choices,
-                                  receipt_check)
+from civic.voting.ballots import (
+    MalformedChoices,
+    ballot_lookup,
+    chain,
+    format_choices,
+    new_receipt,
+    normalise_receipt,
+    parse_choices,
+    receipt_check,
+)
 
 
 @given(st.dictionaries(st.integers(1, 10**9), st.integers(1, 1000)))
