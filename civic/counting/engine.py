@@ -615,20 +615,21 @@ def mes_fast(
         err = W * tol + (len(ids) + 2) * 2.0**-52 * total_f
         if total_f + err < need:
             return None  # proven: even all their money is not enough
-        # Float guess of the first supporter able to pay the full share...
+        # Float guess of the first supporter able to pay the full share: the
+        # first i where a price of f[i] each would raise the cost (paid[i] by
+        # the poorer ones and i itself, f[i] by each richer one)...
         cw = np.cumsum(ws)
-        rich_from = W - np.concatenate(([0.0], cw[:-1]))
-        paid_before = np.concatenate(([0.0], paid[:-1]))
-        ok = need - paid_before <= f * rich_from
-        j = int(np.argmax(ok))
-        if not ok[j]:
+        j = int(np.searchsorted(paid + f * (W - cw), need, "left"))
+        if j == len(ids):
             return exact_price(p, ids, ws)
+        paid_before_j = float(paid[j - 1]) if j else 0.0
+        rich_from_j = W - float(cw[j - 1]) if j else W
         if above is not None:
             # Screen: supporters who pay min(budget, L) for an L a little below
             # the float guess provably raise less than the cost (float error
             # bounded as for `err`), so p's price exceeds L; if L is above the
             # best key in the heap, p cannot win now and needs no exact price.
-            guess = (need - float(paid_before[j])) / float(rich_from[j])
+            guess = (need - paid_before_j) / rich_from_j
             L = guess * (1 - 2.0**-30)
             if L > 0 and L / unit[p] > above[0] * (1 + 2.0**-40):
                 i = int(np.searchsorted(f, L, "left"))
@@ -671,16 +672,22 @@ def mes_fast(
     heapq.heapify(heap)
     step = 0
     matched = ref is not None
+    # Exact prices found in this round (no budget changed since): a project
+    # pushed back with its exact key is not priced again when it comes up.
+    exact: dict[int, tuple] = {}
     while True:
         chosen = -1
         while heap:
             _, _, r, p = heapq.heappop(heap)
-            pr = price(p, heap[0] if heap else None)
+            pr = exact.get(p)
             if pr is None:
-                continue  # budgets only shrink: never affordable again
-            if isinstance(pr, Fraction):  # a proven lower bound
-                heapq.heappush(heap, (float(pr), pr, r, p))
-                continue
+                pr = price(p, heap[0] if heap else None)
+                if pr is None:
+                    continue  # budgets only shrink: never affordable again
+                if isinstance(pr, Fraction):  # a proven lower bound
+                    heapq.heappush(heap, (float(pr), pr, r, p))
+                    continue
+                exact[p] = pr
             k = key(p, pr)
             if heap and (*k, r) > heap[0][:3]:
                 heapq.heappush(heap, (*k, r, p))
@@ -700,6 +707,7 @@ def mes_fast(
                 pq = price(q)
                 if pq is None:
                     continue
+                exact[q] = pq
                 held.append((*key(q, pq), r, q))
                 if held[-1][:3] <= bound:
                     break  # no certificate for this sequence: stop here
@@ -709,6 +717,7 @@ def mes_fast(
             matched = False
         run.margins.append(heap[0][:3] if heap else None)
         step += 1
+        exact.clear()
         p = chosen
         run.selected.append(p)
         rest, den, ids, ws, f, j = pr
