@@ -1107,7 +1107,13 @@ def mes_add1_fast(
             a.candidates
         ):
             break  # everything MES can fund is funded: more money changes nothing
-        while True:
+        # A run kept from an earlier failed jump may certify a jump for free.
+        ok = False
+        for far in sorted((i for i in runs if i > k + jump), reverse=True):
+            if certified(k, far):
+                ok, jump = True, far - k
+                break
+        while not ok:
             at(k + jump, k)
             ok = certified(k, k + jump)
             if ok or jump == 1:
