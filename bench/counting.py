@@ -3,6 +3,7 @@
     python bench/counting.py                      # MES+add1 on the big samples
     python bench/counting.py --variants all --pabutools-timeout 60 FILE.pb ...
     python bench/counting.py --everything         # civic: parse + every rule
+    python bench/counting.py --baseline DIR ...   # also civic from another checkout
 
 Each measurement is what a user would see: a new Python process that imports
 the library, parses the file and counts. Time is wall-clock around the child;
@@ -53,9 +54,10 @@ print(json.dumps({v: run_pabutools(sys.argv[1], v) for v in json.loads(sys.argv[
 """
 
 
-def measure(args: list[str], timeout: float | None) -> dict:
-    """Run a child process; wall time, its peak RSS (MB), stdout or timeout."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+def measure(args: list[str], timeout: float | None, repo: Path = REPO) -> dict:
+    """Run a child process (civic from `repo`); wall time, its CPU time and
+    peak RSS (MB), stdout, or timeout."""
+    env = dict(os.environ, PYTHONPATH=str(repo))
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", *args], stdout=subprocess.PIPE, text=True, env=env
@@ -98,6 +100,12 @@ def main() -> None:
     ap.add_argument("--pabutools-timeout", type=float, default=120.0)
     ap.add_argument("--skip-pabutools", action="store_true")
     ap.add_argument("--everything", action="store_true", help="civic only, all rules")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of the repository (e.g. the previous engine):"
+        " its civic.counting is measured too, in the same run, as 'before'",
+    )
     opts = ap.parse_args()
     files = [Path(f) for f in opts.files] or [SAMPLES / f for f in DEFAULT_FILES]
     variants = list(CIVIC) if opts.variants == "all" else opts.variants.split(",")
@@ -111,11 +119,17 @@ def main() -> None:
             threshold = _threshold(path)
             if threshold is not None:
                 kws["greedy-threshold"] = dict(rule="greedy", threshold=threshold)
-            r = measure([CIVIC_CHILD, str(path), json.dumps(kws)], None)
-            print(
-                f"{path.name:<42} {r['seconds']:>27.2f} s / {r['cpu']:.2f} s"
-                f" {r['peak_mb']:>6.0f}"
-            )
+            trees = [("after", REPO)]
+            if opts.baseline:
+                trees.insert(0, ("before", opts.baseline))
+            for label, repo in trees:
+                r = measure([CIVIC_CHILD, str(path), json.dumps(kws)], None, repo)
+                name = f"{path.name} ({label})" if opts.baseline else path.name
+                print(
+                    f"{name[:42]:<42} {r['seconds']:>27.2f} s / {r['cpu']:.2f} s"
+                    f" {r['peak_mb']:>6.0f}",
+                    flush=True,
+                )
         return
 
     head = (
@@ -127,6 +141,13 @@ def main() -> None:
     for path in files:
         for variant in variants:
             kw = {variant: CIVIC[variant]}
+            if opts.baseline:
+                b = measure([CIVIC_CHILD, str(path), json.dumps(kw)], None, opts.baseline)
+                print(
+                    f"{path.name[:40]:<40} {variant:<22} {b['seconds']:>8.2f} "
+                    f"{b['cpu']:>6.2f} {b['peak_mb']:>5.0f}  (before: --baseline)",
+                    flush=True,
+                )
             c = measure([CIVIC_CHILD, str(path), json.dumps(kw)], None)
             if opts.skip_pabutools:
                 p = {"skipped": True}

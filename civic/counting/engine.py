@@ -195,6 +195,10 @@ class MESRun:
     payments: dict[int, list[tuple[Number, int]]] = field(default_factory=dict)
     # Unfunded eligible project -> money its supporters still had at the end.
     left_with_supporters: dict[int, Number] = field(default_factory=dict)
+    # Fast engines, per round after the zero-cost projects: a lower bound
+    # (float, Fraction, rank) on the key of every project that could still
+    # compete with that round's winner (None: nothing could); see mes_add1_fast.
+    margins: list[tuple[float, Fraction, int] | None] = field(default_factory=list)
 
 
 def mes_eligible(e: Election, utility: str) -> tuple[list[int], list[int]]:
@@ -501,15 +505,15 @@ def mes_fast(
     ranks: Sequence[int],
     start: int,
     details: bool = False,
-    follow: Sequence[int] | None = None,
-    keys: Sequence[tuple[float, Fraction, int]] | None = None,
+    ref: tuple[Sequence[int], Sequence[tuple[float, Fraction, int]]] | None = None,
 ) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
     """One MES run at scaled starting budget `start`.
 
-    With `follow`/`keys` it is instead a certificate run: it funds the projects
-    of `follow` in that order and returns None as soon as some other project
-    could compete with the recorded winning key (rho, rank) of a round, or
-    could still be afforded at the end.
+    `ref` = (sequence, winning keys) of a run at a smaller start: while this
+    run funds the same sequence, every project whose heap key is not above
+    ref's winning key of the round is priced exactly, so that `run.margins`
+    is sharp enough to certify that sequence for every start in between
+    (mes_add1_fast).
 
     Budget classes: a voter who has paid in full for every funded project they
     approve has exactly start - (sum of those prices); one who could not has 0.
@@ -547,9 +551,6 @@ def mes_fast(
     free = sorted(a.free, key=ranks.__getitem__)
     run = MESRun(selected=list(free), start=start)
     won: list[tuple[float, Fraction, int]] = []
-    alive = [False] * len(e.ids)
-    for p in a.candidates:
-        alive[p] = True
 
     def exact_one(v: int) -> int:
         """Exact budget of value v, times D."""
@@ -614,20 +615,21 @@ def mes_fast(
         err = W * tol + (len(ids) + 2) * 2.0**-52 * total_f
         if total_f + err < need:
             return None  # proven: even all their money is not enough
-        # Float guess of the first supporter able to pay the full share...
+        # Float guess of the first supporter able to pay the full share: the
+        # first i where a price of f[i] each would raise the cost (paid[i] by
+        # the poorer ones and i itself, f[i] by each richer one)...
         cw = np.cumsum(ws)
-        rich_from = W - np.concatenate(([0.0], cw[:-1]))
-        paid_before = np.concatenate(([0.0], paid[:-1]))
-        ok = need - paid_before <= f * rich_from
-        j = int(np.argmax(ok))
-        if not ok[j]:
+        j = int(np.searchsorted(paid + f * (W - cw), need, "left"))
+        if j == len(ids):
             return exact_price(p, ids, ws)
+        paid_before_j = float(paid[j - 1]) if j else 0.0
+        rich_from_j = W - float(cw[j - 1]) if j else W
         if above is not None:
             # Screen: supporters who pay min(budget, L) for an L a little below
             # the float guess provably raise less than the cost (float error
             # bounded as for `err`), so p's price exceeds L; if L is above the
             # best key in the heap, p cannot win now and needs no exact price.
-            guess = (need - float(paid_before[j])) / float(rich_from[j])
+            guess = (need - paid_before_j) / rich_from_j
             L = guess * (1 - 2.0**-30)
             if L > 0 and L / unit[p] > above[0] * (1 + 2.0**-40):
                 i = int(np.searchsorted(f, L, "left"))
@@ -664,64 +666,59 @@ def mes_fast(
     for p in a.candidates:
         # Everyone starts with `start`: all supporters pay an equal share.
         votes = e.votes[p]
-        if start * votes < costs[p] * n:
-            alive[p] = False
-        else:
+        if start * votes >= costs[p] * n:
             k = Fraction(costs[p] * n, votes * unit[p])
             heap.append((float(k), k, ranks[p], p))
     heapq.heapify(heap)
     step = 0
+    matched = ref is not None
+    # Exact prices found in this round (no budget changed since): a project
+    # pushed back with its exact key is not priced again when it comes up.
+    exact: dict[int, tuple] = {}
     while True:
-        if follow is None:
-            chosen = -1
-            while heap:
-                _, _, r, p = heapq.heappop(heap)
+        chosen = -1
+        while heap:
+            _, _, r, p = heapq.heappop(heap)
+            pr = exact.get(p)
+            if pr is None:
                 pr = price(p, heap[0] if heap else None)
                 if pr is None:
-                    alive[p] = False
-                    continue
+                    continue  # budgets only shrink: never affordable again
                 if isinstance(pr, Fraction):  # a proven lower bound
                     heapq.heappush(heap, (float(pr), pr, r, p))
                     continue
-                k = key(p, pr)
-                if heap and (*k, r) > heap[0][:3]:
-                    heapq.heappush(heap, (*k, r, p))
-                    continue
-                chosen = p
-                won.append((*k, r))
-                break
-            if chosen < 0:
-                break
-        else:
-            if step == len(follow):
-                # The recorded run ended here: nothing may be affordable now.
-                for _, _, _, p in heap:
-                    if alive[p] and price(p) is not None:
-                        return None
-                break
-            chosen = follow[step]
-            bound = keys[step]
+                exact[p] = pr
+            k = key(p, pr)
+            if heap and (*k, r) > heap[0][:3]:
+                heapq.heappush(heap, (*k, r, p))
+                continue
+            chosen = p
+            won.append((*k, r))
+            break
+        if chosen < 0:
+            break
+        if matched and step < len(ref[0]) and ref[0][step] == chosen:
+            # Price exactly every project the heap cannot yet prove worse
+            # than ref's winner of this round (they go back with exact keys).
+            bound = ref[1][step]
             held = []
             while heap and heap[0][:3] <= bound:
-                item = heapq.heappop(heap)
-                p = item[3]
-                if p == chosen or not alive[p]:
+                _, _, r, q = heapq.heappop(heap)
+                pq = price(q)
+                if pq is None:
                     continue
-                pr = price(p)
-                if pr is None:
-                    alive[p] = False
-                    continue
-                k = key(p, pr)
-                if (*k, ranks[p]) <= bound:
-                    return None
-                held.append((*k, ranks[p], p))
+                exact[q] = pq
+                held.append((*key(q, pq), r, q))
+                if held[-1][:3] <= bound:
+                    break  # no certificate for this sequence: stop here
             for item in held:
                 heapq.heappush(heap, item)
-            pr = price(chosen)
-            assert pr is not None  # budgets only grew: still affordable
+        else:
+            matched = False
+        run.margins.append(heap[0][:3] if heap else None)
         step += 1
+        exact.clear()
         p = chosen
-        alive[p] = False
         run.selected.append(p)
         rest, den, ids, ws, f, j = pr
         g = gcd(rest, den)
@@ -792,7 +789,7 @@ def mes_fast(
                 fv[: len(live)] = fv[live]
                 path[: len(live)] = path[live]
                 nv = len(live)
-    if follow is None and details:
+    if details:
         chosen_set = set(run.selected)
         for p in a.candidates:
             if p not in chosen_set:
@@ -806,17 +803,13 @@ def mes_fast_small(
     ranks: Sequence[int],
     start: int,
     details: bool = False,
-    follow: Sequence[int] | None = None,
-    keys: Sequence[tuple[float, Fraction, int]] | None = None,
+    ref: tuple[Sequence[int], Sequence[tuple[float, Fraction, int]]] | None = None,
 ) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
     """mes_fast for small elections (few ballot classes), where numpy's
     per-call overhead dominates: budgets kept as exact integers over a common
     denominator, raised when a price needs it. Same arguments and results.
 
-    With `follow`/`keys` it is instead a certificate run: it funds the projects
-    of `follow` in that order and returns None as soon as some other project
-    could compete with the recorded winning key (rho, rank) of a round, or
-    could still be afforded at the end."""
+    `ref` and `run.margins` as in mes_fast."""
     np = a.np
     e = a.e
     n = e.n
@@ -836,9 +829,6 @@ def mes_fast_small(
     free = sorted(a.free, key=ranks.__getitem__)
     run = MESRun(selected=list(free), start=start)
     won: list[tuple[float, Fraction, int]] = []
-    alive = [False] * len(e.ids)
-    for p in a.candidates:
-        alive[p] = True
 
     def fresh(ids: Any) -> Any:
         """Exact values (object array) of these value ids at the current scale."""
@@ -916,60 +906,47 @@ def mes_fast_small(
     for p in a.candidates:
         # Everyone starts with `start`: all supporters pay an equal share.
         votes = e.votes[p]
-        if start * votes < e.costs[p] * n:
-            alive[p] = False
-        else:
+        if start * votes >= e.costs[p] * n:
             heap.append((*key(p, (e.costs[p] * n, votes)), ranks[p], p))
     heapq.heapify(heap)
     step = 0
+    matched = ref is not None
     while True:
-        if follow is None:
-            chosen = -1
-            while heap:
-                _, _, r, p = heapq.heappop(heap)
-                pr = price(p)
-                if pr is None:
-                    alive[p] = False
-                    continue
-                k = key(p, pr)
-                if heap and (*k, r) > heap[0][:3]:
-                    heapq.heappush(heap, (*k, r, p))
-                    continue
-                chosen = p
-                won.append((*k, r))
-                break
-            if chosen < 0:
-                break
-        else:
-            if step == len(follow):
-                # The recorded run ended here: nothing may be affordable now.
-                for _, _, _, p in heap:
-                    if alive[p] and price(p) is not None:
-                        return None
-                break
-            chosen = follow[step]
-            bound = keys[step]
+        chosen = -1
+        while heap:
+            _, _, r, p = heapq.heappop(heap)
+            pr = price(p)
+            if pr is None:
+                continue  # budgets only shrink: never affordable again
+            k = key(p, pr)
+            if heap and (*k, r) > heap[0][:3]:
+                heapq.heappush(heap, (*k, r, p))
+                continue
+            chosen = p
+            won.append((*k, r))
+            break
+        if chosen < 0:
+            break
+        if matched and step < len(ref[0]) and ref[0][step] == chosen:
+            # Price exactly every project the heap cannot yet prove worse
+            # than ref's winner of this round (they go back with exact keys).
+            bound = ref[1][step]
             held = []
             while heap and heap[0][:3] <= bound:
-                item = heapq.heappop(heap)
-                p = item[3]
-                if p == chosen or not alive[p]:
+                _, _, r, q = heapq.heappop(heap)
+                pq = price(q)
+                if pq is None:
                     continue
-                pr = price(p)
-                if pr is None:
-                    alive[p] = False
-                    continue
-                k = key(p, pr)
-                if (*k, ranks[p]) <= bound:
-                    return None
-                held.append((*k, ranks[p], p))
+                held.append((*key(q, pq), r, q))
+                if held[-1][:3] <= bound:
+                    break  # no certificate for this sequence: stop here
             for item in held:
                 heapq.heappush(heap, item)
-            pr = price(chosen)
-            assert pr is not None  # budgets only grew: still affordable
+        else:
+            matched = False
+        run.margins.append(heap[0][:3] if heap else None)
         step += 1
         p = chosen
-        alive[p] = False
         run.selected.append(p)
         rest, rich = pr
         g = gcd(rest, rich)
@@ -1016,7 +993,7 @@ def mes_fast_small(
                 vals = vals[live]
                 ep = ep[live]
                 fv = fv[live]
-    if follow is None and details:
+    if details:
         chosen_set = set(run.selected)
         for p in a.candidates:
             if p not in chosen_set:
@@ -1035,12 +1012,22 @@ def mes_run(
     ranks: Sequence[int],
     start: int,
     details: bool = False,
-    follow: Sequence[int] | None = None,
-    keys: Sequence[tuple[float, Fraction, int]] | None = None,
+    ref: tuple[Sequence[int], Sequence[tuple[float, Fraction, int]]] | None = None,
 ) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
     """One MES (or certificate) run with the engine that suits the size."""
     run = mes_fast_small if len(a.e.classes) < SMALL_CLASSES else mes_fast
-    return run(a, ranks, start, details, follow, keys)
+    return run(a, ranks, start, details, ref)
+
+
+def certifies(
+    rs: MESRun, won: Sequence[tuple[float, Fraction, int]], rt: MESRun
+) -> bool:
+    """Proof that every start between rs's and rt's (rs's the smaller) funds
+    rs's sequence: the same sequence at both ends, and in every round a
+    lower bound on every competitor at rt above rs's winning key (`won`)."""
+    if rs.selected != rt.selected or len(rt.margins) != len(won):
+        return False
+    return all(m is None or m > w for m, w in zip(rt.margins, won, strict=True))
 
 
 def mes_add1_fast(
@@ -1058,15 +1045,24 @@ def mes_add1_fast(
     Along a fixed sequence of funded projects every remaining budget, hence
     every price, is monotone in the starting budget (a price never rises when
     supporters have more money; what a supporter keeps, max(0, b - price),
-    never falls). So if, at start+D, every project the run at `start` passed
-    over in a round is still strictly worse (or tied and later in the
-    tie-break) than that round's winner was at `start`, and nothing is left
-    affordable at the end, then every start between gives the same run: the
-    certificate run in mes_fast checks exactly that, with exact arithmetic.
-    The jump length doubles after each success and halves after a failure.
+    never falls). Take runs at starts s < t funding the same sequence, and
+    suppose that in every round r the lower bound t's run holds on every
+    other project's key (`margins[r]`: its heap top once the winner is
+    known) is above the winning key (rho, rank) of s's round r, and that t's
+    run ended with nothing affordable. Then by induction on the rounds every
+    start u in between funds that sequence too: a competitor's key at u is at
+    least its key at t, above the winner's key at s, which is at least the
+    winner's key at u; and what nobody could afford at t stays unaffordable
+    with less money. So add1 may jump from s to t: no increment between can
+    stop it (same set, same cost, same exhaustiveness).
+
+    Every run computed is a genuine MES run at its start, refined against the
+    current run (see mes_fast's `ref`), so a jump that fails to certify is not
+    lost: its run is kept for when add1 gets there one increment at a time.
+    Jumps double after a success and restart from 1 after a failure.
     """
     e = a.e
-    stats = {"runs": 1, "certificates": 0, "increments": 0}
+    stats = {"runs": 0, "certificates": 0, "increments": 0}
     if e.n == 0:
         return MESRun(selected=[], start=0), stats
     step_money = increment * e.n
@@ -1075,48 +1071,60 @@ def mes_add1_fast(
     # and test it on every project.
     base = e.budget if base is None else base
     over = a.candidates if exhaustive_over is None else exhaustive_over
+    nfree = len(a.free)
+    runs: dict[int, tuple[MESRun, list[tuple[float, Fraction, int]]]] = {}
+
+    def at(k: int, ref_k: int | None) -> MESRun:
+        if k not in runs:
+            ref = None
+            if ref_k is not None:
+                r0, w0 = runs[ref_k]
+                ref = (r0.selected[nfree:], w0)
+            result = mes_run(a, ranks, base + k * step_money, ref=ref)
+            assert result is not None
+            runs[k] = result
+            stats["runs"] += 1
+        return runs[k][0]
+
+    def certified(s: int, t: int) -> bool:
+        stats["certificates"] += 1
+        return certifies(*runs[s], runs[t][0])
+
     k = 0
-    run, won = mes_run(a, ranks, base)
+    run = at(0, None)
     previous = run
-    jump = 2
-    odds = 0.5
+    jump = 1
     while True:
         if sum(e.costs[p] for p in run.selected) > e.budget:
-            # pabutools returns the outcome of the increment just before; the
-            # certificates proved it is `previous`'s, but at that budget.
+            # pabutools returns the outcome of the increment just before (a
+            # jump never lands here: it keeps the set, which was not over).
             k -= 1
             run = MESRun(selected=previous.selected, start=base + k * step_money)
             break
         if stop_when_exhaustive and is_exhaustive(e, run.selected, over):
             break
-        if not stop_when_exhaustive and len(run.selected) == len(a.free) + len(
+        if not stop_when_exhaustive and len(run.selected) == nfree + len(
             a.candidates
         ):
             break  # everything MES can fund is funded: more money changes nothing
-        follow = run.selected[len(a.free) :]
-        same = 0
-        # A certificate run costs as much as simply running the next
-        # increment: try one only when its expected gain (chance of success,
-        # estimated from the last attempts, times the jump) exceeds that.
-        # Small files jump hundreds of increments at once; on big city-wide
-        # files the funded sequence changes at almost every increment and
-        # certificates mostly fail.
-        if odds * jump >= 1:
-            stats["certificates"] += 1
-            start = base + (k + jump) * step_money
-            if mes_run(a, ranks, start, follow=follow, keys=won) is not None:
-                same = jump
-                jump *= 2
-                odds = 0.75 * odds + 0.25
-            else:
-                jump = max(2, jump // 4)
-                odds = 0.75 * odds
-        else:
-            odds = min(1.0, odds * 1.04)  # slowly regain confidence
+        # A run kept from an earlier failed jump may certify a jump for free.
+        ok = False
+        for far in sorted((i for i in runs if i > k + jump), reverse=True):
+            if certified(k, far):
+                ok, jump = True, far - k
+                break
+        while not ok:
+            at(k + jump, k)
+            ok = certified(k, k + jump)
+            if ok or jump == 1:
+                break
+            jump //= 2
         previous = run
-        k += same + 1
-        run, won = mes_run(a, ranks, base + k * step_money)
-        stats["runs"] += 1
+        k += jump
+        run = runs[k][0]
+        for old in [i for i in runs if i < k]:
+            del runs[old]
+        jump = 2 * jump if ok else 1
     stats["increments"] = k
     if details:
         run, _ = mes_run(a, ranks, run.start, details=True)

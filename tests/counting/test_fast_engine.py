@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from civic.counting import Ballot, Instance, Profile, Project, engine
+from civic.counting import Ballot, Instance, Profile, Project, engine, read_pabulib
 from civic.counting.tiebreak import LEXICO, tie_ranks
 
 pytest.importorskip("numpy")
@@ -54,3 +54,80 @@ def test_fast_mes_matches_exact_python(seed: int) -> None:
                     fast = run(a, ranks, start, details=True)
                     assert fast is not None
                     assert _summary(fast[0]) == _summary(slow)
+
+
+@pytest.mark.parametrize("small_classes", [0, engine.SMALL_CLASSES])
+@pytest.mark.parametrize("seed", range(4))
+def test_add1_jumps_match_single_steps_on_tie_heavy_elections(
+    seed: int, small_classes: int, monkeypatch
+) -> None:
+    """The margin certificates of mes_add1_fast, with either numpy engine, end
+    where the +1 loop ends (same selection, same starting budget)."""
+    monkeypatch.setattr(engine, "SMALL_CLASSES", small_classes)
+    rng = random.Random(100 + seed)
+    for _ in range(40):
+        e = _random_election(rng)
+        ranks = tie_ranks(e.ids, e.costs, e.score, (LEXICO,), None)
+        for utility in ("cost", "cardinality"):
+            for increment in (1, 100):
+                slow, _ = engine.mes_add1_naive(e, ranks, utility, increment)
+                fast, _ = engine.mes_add1_fast(
+                    engine.ApprovalIndex(e, utility), ranks, increment
+                )
+                assert (fast.selected, fast.start) == (slow.selected, slow.start)
+
+
+@pytest.mark.parametrize("small_classes", [0, engine.SMALL_CLASSES])
+def test_a_certificate_holds_at_every_start_in_between(small_classes, monkeypatch):
+    """Whenever certifies() accepts runs at s and t, every start from s to t
+    funds the same sequence."""
+    monkeypatch.setattr(engine, "SMALL_CLASSES", small_classes)
+    rng = random.Random(7)
+    accepted = 0
+    for _ in range(120):
+        e = _random_election(rng)
+        ranks = tie_ranks(e.ids, e.costs, e.score, (LEXICO,), None)
+        for utility in ("cost", "cardinality"):
+            a = engine.ApprovalIndex(e, utility)
+            step = rng.choice([1, 100, e.budget // 8 + 1]) * e.n
+            seqs = [_sequence(a, ranks, e.budget + k * step) for k in range(13)]
+            for s in range(0, 12, 3):
+                for t in range(s + 1, 13):
+                    if _certified(a, ranks, e.budget + s * step, e.budget + t * step):
+                        accepted += 1
+                        assert all(seqs[u] == seqs[s] for u in range(s, t + 1))
+    assert accepted > 100
+
+
+def _sequence(a: engine.ApprovalIndex, ranks: list[int], start: int) -> list[int]:
+    result = engine.mes_run(a, ranks, start)
+    assert result is not None
+    return result[0].selected
+
+
+def _certified(a: engine.ApprovalIndex, ranks: list[int], s: int, t: int) -> bool:
+    rs, won = engine.mes_run(a, ranks, s)  # type: ignore[misc]
+    rt, _ = engine.mes_run(  # type: ignore[misc]
+        a, ranks, t, ref=(rs.selected[len(a.free) :], won)
+    )
+    return engine.certifies(rs, won, rt)
+
+
+@pytest.mark.parametrize("small_classes", [0, engine.SMALL_CLASSES])
+def test_same_sequence_at_both_ends_is_not_a_certificate(
+    small_classes, monkeypatch, samples
+) -> None:
+    """Wieliczka 2023, cardinality utility: MES funds the same sequence at 34
+    and 41-50 units per voter above budget / n, another one in between; the
+    margins must refuse those jumps."""
+    monkeypatch.setattr(engine, "SMALL_CLASSES", small_classes)
+    e = engine.compile_election(
+        *read_pabulib(samples / "Poland_Wieliczka_2023_Green_Budget.pb")
+    )
+    ranks = tie_ranks(e.ids, e.costs, e.score, (LEXICO,), None)
+    a = engine.ApprovalIndex(e, "cardinality")
+    start = [e.budget + k * 100 * e.n for k in range(51)]
+    seqs = [_sequence(a, ranks, s) for s in start]
+    assert seqs[34] == seqs[45] and seqs[34] != seqs[40]
+    for t in range(41, 51):
+        assert not _certified(a, ranks, start[34], start[t])
