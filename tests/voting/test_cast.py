@@ -94,7 +94,7 @@ def test_knapsack_ballot_must_fit_the_envelope(ctx):
                   city_costs=(30_000_00, 12_000_00, 9_000_00))
     ids = [p.id for p in s.city_options]
     assert s.city.amount_cents < 51_000_00
-    with pytest.raises(vote.VoteError, match="more than the envelope"):
+    with pytest.raises(vote.VoteError, match="plus que l'enveloppe"):
         vote.cast_ballot(s.voter, s.city, dict.fromkeys(ids, 1))
     vote.cast_ballot(s.voter, s.city, {ids[0]: 1})
 
@@ -124,6 +124,6 @@ def test_eligibility_reasons(ctx):
     assert vote.vote_eligibility(neighbour, s.campaign, s.quartier) is not None
     assert vote.vote_eligibility(neighbour, s.campaign, s.city) is None
     set_phase(s.campaign, Phase.RESULTS)
-    assert "closed" in vote.vote_eligibility(s.voter, s.campaign, s.city)
+    assert "clos" in vote.vote_eligibility(s.voter, s.campaign, s.city)
     with pytest.raises(vote.VoteError):
         vote.cast_ballot(s.voter, s.city, {s.city_options[0].id: 1})

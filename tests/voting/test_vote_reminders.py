@@ -47,7 +47,7 @@ def test_one_reminder_in_the_last_48_hours_in_the_residents_language(ctx):
     mine = _reminders("votante@example.org")
     assert len(mine) == 1  # one email for both envelopes
     assert "pas encore confirmé" in mine[0].subject
-    assert "Ville entière" in mine[0].body and "Faubourg Duchâteau" in mine[0].body
+    assert "Toute la ville" in mine[0].body and "Faubourg Duchâteau" in mine[0].body
     assert f"/budget-participatif/campagnes/{s.campaign.id}/vote" in mine[0].body
     english = _reminders("english@example.org")
     assert len(english) == 1 and "not confirmed yet" in english[0].subject
