@@ -250,6 +250,8 @@ def change_conflict_message() -> str:
 
 # ---------------------------------------------------------------- confirmation tokens
 
+_RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # as civic.voting.ballots
+
 def confirmation_receipt(user: User, envelope: Envelope, token: str) -> str:
     """The receipt a confirmation will carry, derived from the form's one-time token.
 
@@ -269,9 +271,6 @@ def confirmation_receipt(user: User, envelope: Envelope, token: str) -> str:
     receipt = normalise_receipt(code)
     assert receipt is not None  # 26 characters of the alphabet: always a receipt
     return receipt
-
-
-_RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def new_confirmation_token() -> str:

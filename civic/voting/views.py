@@ -46,11 +46,6 @@ def envelope_label(envelope: Envelope) -> str:
     return envelope.quartier.label
 
 
-@bp.app_template_global("vote_envelope_label")
-def _envelope_label_global(envelope: Envelope) -> str:
-    return envelope_label(envelope)
-
-
 # ---------------------------------------------------------------- the vote page
 
 @bp.route("/campagnes/<int:campaign_id>/vote")
