@@ -245,6 +245,8 @@ def change(envelope_id: int):
     reason = vote.vote_eligibility(current_user, campaign, envelope)
     if participation is None and not reason:
         reason = _("You have not voted in this envelope yet.")
+    elif participation is not None and participation.channel != "online" and not reason:
+        reason = _("You voted on paper: a paper ballot cannot be changed.")
     if form.validate_on_submit() and not reason:
         try:
             choices = vote.current_choices(current_user, envelope, form.receipt.data)

@@ -402,3 +402,23 @@ def test_confirmation_receipts_are_derived_per_voter_envelope_and_token(app, app
         assert r != vote.confirmation_receipt(s_user, envelope, "t2")
         assert r != vote.confirmation_receipt(s_user, other_env, "t1")
         assert vote.new_confirmation_token() != vote.new_confirmation_token()
+
+
+def test_a_paper_voter_is_told_their_vote_cannot_change_online(app, english, approval):
+    with app.app_context():
+        user = db.session.scalar(select(vote.User).where(vote.User.email == VOTER))
+        db.session.add(VoteParticipation(campaign_id=approval.campaign,
+                                         envelope_id=approval.city, user_id=user.id,
+                                         channel="paper"))
+        db.session.commit()
+    login(english, VOTER)
+    page = english.get(f"/budget-participatif/campagnes/{approval.campaign}/vote")
+    html = page.get_data(as_text=True)
+    assert "(paper ballot)" in html and "Change my vote in “Whole city”" not in html
+    for url in (_ballot_url(approval.city), _ballot_url(approval.city, "modifier")):
+        assert "cannot be changed" in english.get(url).get_data(as_text=True)
+    resp = _post_ballot(english, approval.city, {"project": [str(approval.city_options[0])]})
+    assert resp.status_code == 302  # already voted: back to the vote page with the reason
+    assert "already recorded" in english.get(resp.location).get_data(as_text=True)
+    with app.app_context():
+        assert _count(Ballot) == 0 and _count(BallotDraft) == 0
