@@ -30,6 +30,15 @@ def vote_campaign(live_app) -> dict:
         s = make_vote(title=TITLE, min_age=16, quartier_costs=(6_000_00, 2_500_00))
         make_user("jeune-votant@example.org", birth_year=2016,
                   quartier=s.voter.quartier)
+        # The live database is shared with the other journeys, which pick the demo's
+        # "Voirie" service by label: give the factory's service a name that cannot match.
+        from sqlalchemy import select
+
+        from civic.territory.models import CityService
+
+        svc = db.session.scalar(select(CityService).where(CityService.slug == "voirie-vote"))
+        svc.name = "Études du vote de test"
+        db.session.commit()
         out = {"id": s.campaign.id, "quartier": s.quartier.quartier.label,
                "city_options": [p.title for p in s.city_options],
                "quartier_options": [p.title for p in s.quartier_options]}
