@@ -80,6 +80,10 @@ EXPECTED: dict[str, str | frozenset[str]] = {
         "assignment", "assign", "publication", "send_back")},
     "review.queue": frozenset({"agent"}), "review.verdict": frozenset({"agent"}),
     "review.dashboard": frozenset({"agent", "coordinator", "admin"}),
+    # The vote (issue 5): anyone sees the vote page (it says why they cannot vote, or asks
+    # them to log in); every signed-in account may build, review, confirm and change.
+    "voting.vote_page": P,
+    **{f"voting.{e}": frozenset(ROLES) for e in ("ballot", "review", "confirm", "change")},
     **{f"councils.{e}": P for e in ("council", "draw", "meeting", "meeting_ics", "calendar",
                                     "report")},
     "councils.apply": frozenset(ROLES),
@@ -166,6 +170,7 @@ def _budget_world(resident, coordinator, svc):
     review.assign_services(coordinator, proposal, [svc.id])
     db.session.commit()
     return {"campaign_id": campaign.id, "proposal_id": proposal.id,
+            "envelope_id": campaign.envelopes[0].id,
             "image_id": proposal.images[0].id,
             "review_id": review.reviews_of(proposal)[0].id}
 def _vote_world(users, budget_args) -> dict[str, int]:

@@ -673,6 +673,25 @@ def tick_command() -> None:
     """Do the work of every phase that has begun (idempotent; cron-friendly)."""
     import click
 
+    from civic.voting.reminders import send_vote_reminders
+
     done = budget.tick()
     db.session.commit()
+    reminded = send_vote_reminders()  # the one reminder before the vote closes
+    db.session.commit()
+    if reminded:
+        done.append(f"vote reminders sent: {reminded}")
     click.echo("\n".join(done) if done else "nothing to do")
+
+
+@bp.cli.command("remind")
+def remind_command() -> None:
+    """Email residents who started a ballot and did not confirm it, once, in the last
+    48 hours of the vote (idempotent; also run by `tick`)."""
+    import click
+
+    from civic.voting.reminders import send_vote_reminders
+
+    sent = send_vote_reminders()
+    db.session.commit()
+    click.echo(f"vote reminders sent: {sent}")

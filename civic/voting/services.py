@@ -6,23 +6,31 @@ VoteError with a translated message. The secrecy design is in civic/voting/model
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from civic.accounts.models import User
+from civic.accounts.services import EXPORT_SECTIONS
 from civic.budgeting.models import Campaign, Envelope, Proposal
 from civic.budgeting.services import BudgetError, euros, votable_proposals
 from civic.budgeting.states import Phase
 from civic.extensions import db
 from civic.timeutil import utcnow
 from civic.voting.ballots import (
+    MalformedChoices,
     ballot_lookup,
     format_choices,
     new_receipt,
     normalise_receipt,
+    parse_choices,
     receipt_check,
 )
 from civic.voting.models import Ballot, BallotDraft, VoteParticipation
@@ -148,8 +156,11 @@ def participation_of(user: User, envelope: Envelope) -> VoteParticipation | None
 
 
 def cast_ballot(user: User, envelope: Envelope, choices: dict[int, int], *,
-                options: list[Proposal] | None = None) -> str:
+                options: list[Proposal] | None = None, receipt: str | None = None) -> str:
     """Record a confirmed online ballot; return the receipt (shown once, never stored).
+
+    ``receipt`` lets the view use the one derived from its confirm form's token
+    (confirmation_receipt), so that a replayed confirmation shows the same code.
 
     The participation and the ballot are written together inside a savepoint: if the
     database's unique constraint finds a participation already there (double click,
@@ -158,7 +169,7 @@ def cast_ballot(user: User, envelope: Envelope, choices: dict[int, int], *,
     campaign = envelope.campaign
     _check_can_vote(user, campaign, envelope)
     validate_choices(campaign, envelope, choices, options)
-    receipt = new_receipt()
+    receipt = normalise_receipt(receipt or "") or new_receipt()
     try:
         with db.session.begin_nested():
             db.session.add(VoteParticipation(
@@ -175,7 +186,8 @@ def cast_ballot(user: User, envelope: Envelope, choices: dict[int, int], *,
 
 
 def change_ballot(user: User, envelope: Envelope, receipt: str,
-                  choices: dict[int, int], *, options: list[Proposal] | None = None) -> str:
+                  choices: dict[int, int], *, options: list[Proposal] | None = None,
+                  next_receipt: str | None = None) -> str:
     """Replace the voter's ballot, proven by their receipt; return the new receipt.
 
     The server cannot find the old ballot without the receipt: it checks the receipt
@@ -197,7 +209,9 @@ def change_ballot(user: User, envelope: Envelope, receipt: str,
     if participation.receipt_check != old_check:
         raise VoteError(_("This receipt is not the one of your current ballot."), "receipt")
     validate_choices(campaign, envelope, choices, options)
-    new = new_receipt()
+    new = normalise_receipt(next_receipt or "") or new_receipt()
+    if new == code:
+        raise VoteError(change_conflict_message())
     try:
         _swap(participation.id, envelope.id, user.id, code, old_check, new, choices)
     except _Conflict as exc:
@@ -232,3 +246,201 @@ class _Conflict(Exception):
 def change_conflict_message() -> str:
     """What a voter reads when another change of the same ballot won the race."""
     return _("Your ballot was changed at the same moment from elsewhere: reload the page.")
+
+
+# ---------------------------------------------------------------- confirmation tokens
+
+_RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # as civic.voting.ballots
+
+def confirmation_receipt(user: User, envelope: Envelope, token: str) -> str:
+    """The receipt a confirmation will carry, derived from the form's one-time token.
+
+    The review page puts a fresh random token in the confirm form (the server keeps no
+    copy). Deriving the receipt from it with the app's secret key makes Confirm idempotent
+    without storing anything: a double click or a replayed POST computes the same receipt,
+    so the voter is shown it again instead of a dead end; someone who reads the token in
+    the page cannot compute the receipt without the key.
+    """
+    from flask import current_app
+
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, f"civic-confirm\0{user.id}\0{envelope.id}\0{token}".encode(),
+                      hashlib.sha256).digest()
+    value = int.from_bytes(digest, "big")
+    code = "".join(_RECEIPT_ALPHABET[(value >> (5 * i)) & 31] for i in range(26))
+    receipt = normalise_receipt(code)
+    assert receipt is not None  # 26 characters of the alphabet: always a receipt
+    return receipt
+
+
+def new_confirmation_token() -> str:
+    """A one-time token for a confirm form (128 random bits, not stored)."""
+    return secrets.token_urlsafe(16)
+
+
+def replayed_receipt(user: User, envelope: Envelope, token: str | None) -> str | None:
+    """The receipt of a confirmation already recorded with this token (a double click or a
+    replay), or None when the token did not record the voter's current ballot."""
+    if not token:
+        return None
+    participation = participation_of(user, envelope)
+    if participation is None or participation.receipt_check is None:
+        return None
+    receipt = confirmation_receipt(user, envelope, token)
+    if hmac.compare_digest(participation.receipt_check, receipt_check(user.id, receipt)):
+        return receipt
+    return None
+
+
+def current_choices(user: User, envelope: Envelope, receipt: str) -> dict[int, int]:
+    """The choices of the voter's current ballot, proven by their receipt (to change it)."""
+    code = normalise_receipt(receipt)
+    if code is None:
+        raise VoteError(_("This is not a receipt code: it has 26 letters and digits."),
+                        "receipt")
+    participation = participation_of(user, envelope)
+    if participation is None:
+        raise VoteError(_("You have not voted in this envelope yet."))
+    if participation.channel != "online" or participation.receipt_check is None:
+        raise VoteError(_("You voted on paper: a paper ballot cannot be changed."))
+    if not hmac.compare_digest(participation.receipt_check, receipt_check(user.id, code)):
+        raise VoteError(_("This receipt is not the one of your current ballot."), "receipt")
+    ballot = db.session.get(Ballot, ballot_lookup(code))
+    if ballot is None or ballot.envelope_id != envelope.id:
+        raise VoteError(change_conflict_message())
+    return parse_choices(ballot.choices)
+
+
+# ---------------------------------------------------------------- drafts
+
+def draft_of(user: User, envelope: Envelope) -> BallotDraft | None:
+    """The ballot this person is building in this envelope (not confirmed), if any."""
+    return db.session.execute(
+        select(BallotDraft).where(BallotDraft.user_id == user.id,
+                                  BallotDraft.envelope_id == envelope.id)
+    ).scalar_one_or_none()
+
+
+def draft_choices(draft: BallotDraft | None) -> dict[int, int]:
+    """The choices of a draft ({} when there is none or it cannot be read)."""
+    if draft is None:
+        return {}
+    try:
+        return parse_choices(draft.choices)
+    except MalformedChoices:
+        return {}
+
+
+def save_draft(user: User, envelope: Envelope, choices: dict[int, int], *,
+               options: list[Proposal] | None = None) -> BallotDraft:
+    """Keep the ballot being built, so the voter can come back and is reminded before the
+    close. Only projects on the envelope's ballot are kept; the format's limits are checked
+    at review and confirmation (a draft may be over budget while the voter works on it)."""
+    campaign = envelope.campaign
+    _check_can_vote(user, campaign, envelope)
+    if participation_of(user, envelope) is not None:
+        raise AlreadyVoted(_("Your vote in this envelope is already recorded. To change "
+                             "it, use your receipt."))
+    if options is None:
+        options = ballot_options(campaign, envelope)
+    known = {p.id for p in options}
+    if any(pid not in known for pid in choices):
+        return _refuse(_("This ballot names a project that is not on this envelope's "
+                         "ballot."))
+    text = format_choices(choices)
+    draft = draft_of(user, envelope)
+    if draft is None:
+        try:
+            with db.session.begin_nested():
+                draft = BallotDraft(user_id=user.id, envelope_id=envelope.id, choices=text)
+                db.session.add(draft)
+        except IntegrityError:  # the same voter saving from two tabs at once
+            draft = draft_of(user, envelope)
+            if draft is None:
+                raise
+    draft.choices = text
+    draft.updated_at = utcnow()
+    # A changed draft may deserve its reminder again only if it never got one: one email.
+    db.session.flush()
+    return draft
+
+
+# ---------------------------------------------------------------- what the pages show
+
+@dataclass(frozen=True)
+class BallotSummary:
+    """A ballot's choices with the totals the review page and the counter show."""
+
+    rows: list[tuple[Proposal, int]]  # (proposal, points; 1 on approval/knapsack ballots)
+    ballot_format: str
+    total_cents: int  # cost of the chosen projects
+    budget_cents: int  # the envelope
+    points_used: int
+    points_total: int | None
+    max_choices: int | None
+    min_projects: int | None
+
+    @property
+    def count(self) -> int:
+        """How many projects are chosen."""
+        return len(self.rows)
+
+    @property
+    def left_cents(self) -> int:
+        """Money of the envelope not used by the chosen projects (may be negative)."""
+        return self.budget_cents - self.total_cents
+
+    @property
+    def points_left(self) -> int | None:
+        """Points still to share out (cumulative ballots)."""
+        return None if self.points_total is None else self.points_total - self.points_used
+
+
+def ballot_summary(campaign: Campaign, envelope: Envelope, choices: dict[int, int],
+                   options: list[Proposal] | None = None) -> BallotSummary:
+    """The chosen projects (in ballot order) and the totals, for the review page."""
+    if options is None:
+        options = ballot_options(campaign, envelope)
+    rows = [(p, choices[p.id]) for p in options if p.id in choices]
+    return BallotSummary(
+        rows=rows, ballot_format=campaign.ballot_format,
+        total_cents=sum(p.validated_cost_cents or 0 for p, _pts in rows),
+        budget_cents=envelope.amount_cents, points_used=sum(v for _p, v in rows),
+        points_total=campaign.points_total if campaign.ballot_format == "cumulative" else None,
+        max_choices=campaign.max_choices if campaign.ballot_format == "approval" else None,
+        min_projects=campaign.min_projects if campaign.ballot_format == "cumulative"
+        else None)
+
+
+# ---------------------------------------------------------------- RGPD export
+
+def _export_vote_data(user: User) -> dict[str, Any]:
+    """What the vote holds about a person (RGPD export): their participations (who, when,
+    channel) and their unconfirmed drafts. Never a confirmed ballot: nothing links it to
+    the person, so it cannot be exported as theirs (see the README's threat model)."""
+
+    def iso(d: Any) -> str | None:
+        return d.isoformat() + "Z" if d else None
+
+    participations = db.session.execute(
+        select(VoteParticipation).where(VoteParticipation.user_id == user.id)
+        .order_by(VoteParticipation.id)).scalars()
+    drafts = db.session.execute(
+        select(BallotDraft).where(BallotDraft.user_id == user.id)
+        .order_by(BallotDraft.id)).scalars()
+    return {
+        "participations": [
+            {"campaign_id": p.campaign_id, "envelope_id": p.envelope_id,
+             "quartier": p.envelope.quartier.name if p.envelope.quartier else None,
+             "channel": p.channel, "at": iso(p.at), "changed_at": iso(p.changed_at)}
+            for p in participations],
+        "ballot_drafts": [
+            {"campaign_id": d.envelope.campaign_id, "envelope_id": d.envelope_id,
+             # {proposal id: points (1 on approval and knapsack ballots)}
+             "choices": {str(k): v for k, v in sorted(draft_choices(d).items())},
+             "updated_at": iso(d.updated_at), "reminded_at": iso(d.reminded_at)}
+            for d in drafts],
+    }
+
+
+EXPORT_SECTIONS["vote"] = _export_vote_data
