@@ -45,7 +45,8 @@ def vote_world(live_app):
 
     with live_app.test_request_context():
         # The demo city has more quartiers than the unit tests': smaller quartier projects.
-        s = make_vote(quartier_costs=(5_000_00, 3_000_00), title="Budget du bureau de vote")
+        s = make_vote(quartier_costs=(5_000_00, 3_000_00), title="Budget du bureau de vote",
+                      tag="-bureau")
         agents = [make_user(f"bureau{i}@example.org", roles=(("desk_agent", s.campaign.id),))
                   for i in (1, 2)]
         from sqlalchemy import select
@@ -74,13 +75,13 @@ def test_desk_journey_by_keyboard_and_reconciliation(page: Page, browser: Browse
     _check(page, "desk index")
     search = page.get_by_label("Nom ou adresse électronique")
     search.focus()
-    page.keyboard.type("votan")
+    page.keyboard.type("votante-bur")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("link", name="Votante")).to_be_visible()
+    expect(page.get_by_role("link", name="Votante-Bureau", exact=True)).to_be_visible()
     _check(page, "desk search results")
-    page.get_by_role("link", name="Votante").focus()
+    page.get_by_role("link", name="Votante-Bureau", exact=True).focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Votante")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Votante-Bureau")
     _check(page, "resident at the desk")
     button = page.get_by_role("button", name="Remettre les bulletins papier")
     button.focus()

@@ -31,13 +31,14 @@ class VoteSetup:
 
 def make_vote(*, ballot_format: str = "approval", city_costs=(30_000_00, 12_000_00, 9_000_00),
               quartier_costs=(20_000_00, 8_000_00), phase: Phase = Phase.VOTE,
-              **campaign_overrides) -> VoteSetup:
-    """A campaign in its vote phase; costs are the validated costs, in cents."""
-    voter = make_user("votante@example.org")
-    coord = make_user("coord-vote@example.org", roles=("coordinator",))
-    svc = territory.save_service(None, None, name="Voirie vote", slug="voirie-vote",
-                                 email=None)
-    agent = make_user("agent-vote@example.org", roles=(("agent", svc.id),))
+              tag: str = "", **campaign_overrides) -> VoteSetup:
+    """A campaign in its vote phase; costs are the validated costs, in cents. ``tag``
+    keeps the accounts and service of two setups in one database apart."""
+    voter = make_user(f"votante{tag}@example.org")
+    coord = make_user(f"coord-vote{tag}@example.org", roles=("coordinator",))
+    svc = territory.save_service(None, None, name=f"Études techniques du vote{tag}",
+                                 slug=f"voirie-vote{tag}", email=None)
+    agent = make_user(f"agent-vote{tag}@example.org", roles=(("agent", svc.id),))
     campaign_overrides.setdefault("max_choices", 2)
     campaign = make_campaign(Phase.SUBMISSION, ballot_format=ballot_format,
                              **campaign_overrides)
