@@ -178,6 +178,7 @@ def _register_blueprints(app: Flask) -> None:
     from civic.councils.cycle_views import bp as cycle_bp
     from civic.councils.views import bp as councils_bp
     from civic.spaces.views import bp as spaces_bp
+    from civic.voting.results_views import bp as results_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
@@ -190,6 +191,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(bienveilleurs_bp)
     app.register_blueprint(budgeting_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(results_bp)
     csrf.exempt(api_bp)  # read-only JSON API: GET only, no cookies needed
 
 
