@@ -121,7 +121,7 @@ def test_receipt_check_found_not_found_and_malformed(app, client):
     resp = post_form(client, url, {"receipt": "0000-0000-0000-0000-0000-0000-00"})
     assert resp.status_code == 200
     assert "No ballot found" in resp.get_data(as_text=True) or \
-        "Aucun bulletin" in resp.get_data(as_text=True)
+        "Aucun bulletin trouvé" in resp.get_data(as_text=True)
     for bad in ("hello", "'; drop table ballot; --", "\u00e9" * 26, "x" * 500):
         resp = post_form(client, url, {"receipt": bad})
         assert resp.status_code == 422, bad
@@ -161,7 +161,7 @@ def test_ballot_list_is_chained_and_withheld_under_five(app, client):
     positions = [html.index(lookup) for lookup in entries]
     assert positions == sorted(positions)
     html = client.get(f"{BASE}/{cid}/bulletins/{quartier_id}").get_data(as_text=True)
-    assert "withheld" in html or "non publiée" in html
+    assert "withheld" in html or "pas publiée" in html
     assert client.get(f"{BASE}/{cid}/resultats/{quartier_id}.pb").status_code == 404
     assert client.get(f"{BASE}/{cid}/bulletins/999999").status_code == 404
     assert client.get(f"{BASE}/{cid}/bulletins/{city_id}?page=abc").status_code == 200
