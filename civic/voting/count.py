@@ -277,7 +277,7 @@ def _check_closed(campaign: Campaign) -> None:
 def count_envelope(campaign: Campaign, envelope: Envelope, actor: User | None) -> CountRun:
     """Count one envelope with the campaign's rule and store the run (not published)."""
     if envelope.campaign_id != campaign.id:
-        raise CountError(_("This envelope belongs to another campaign."))
+        raise CountError(_("This envelope is not one of this campaign's."))
     _check_closed(campaign)
     rule = declared_rule(campaign)
     election = build_election(envelope)

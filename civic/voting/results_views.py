@@ -218,7 +218,7 @@ def check_ballot(campaign_id: int):
         try:
             answer = res.check_receipt(campaign, form.receipt.data)
         except res.BadReceipt:
-            form.receipt.errors = [_("This is not a receipt code: it has 26 letters and "
+            form.receipt.errors = [_("This is not a receipt code: a receipt has 26 letters and "
                                      "digits.")]
             status = 422
     elif form.is_submitted():
