@@ -47,7 +47,7 @@ class ProjectLine:
     figures: dict[str, Any]
     other_funded: bool
     explanation: str
-    bar: int = 0  # bar length in the chart, 0..400
+    bar: int = 0  # bar length in the chart, 0..340
 
     @property
     def funded(self) -> bool:
@@ -122,7 +122,7 @@ def envelope_results(run: CountRun, *, check_chain: bool = True) -> EnvelopeResu
     for pid, figures in document["projects"].items():
         lines.append(ProjectLine(proposals.get(pid), pid, figures,
                                  bool(other.get(pid, {}).get("funded")), explanation(figures),
-                                 bar=round(400 * figures["score"] / top)))
+                                 bar=round(340 * figures["score"] / top)))
     order = {pid: i for i, pid in enumerate(document["winners"])}
     lines.sort(key=lambda ln: (not ln.funded, order.get(ln.pid, 0), -ln.figures["score"],
                                ln.figures["cost_cents"], ln.pid))

@@ -189,6 +189,8 @@ def ballots(campaign_id: int, envelope_id: int):
     except ValueError:
         page = 1
     listing = res.ballot_page(run, page, PER_PAGE) if run is not None else None
+    if listing is not None and not listing.withheld and not listing.entries and page > 1:
+        abort(404)
     titles = {}
     if listing is not None and not listing.withheld:
         titles = {ln.pid: ln.proposal.title for ln in res.envelope_results(

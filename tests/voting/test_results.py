@@ -165,3 +165,10 @@ def test_ballot_list_is_chained_and_withheld_under_five(app, client):
     assert client.get(f"{BASE}/{cid}/resultats/{quartier_id}.pb").status_code == 404
     assert client.get(f"{BASE}/{cid}/bulletins/999999").status_code == 404
     assert client.get(f"{BASE}/{cid}/bulletins/{city_id}?page=abc").status_code == 200
+
+
+def test_pages_past_the_end_and_unknown_envelopes_are_404(app, client):
+    cid, city_id, _q, _t, _r = _published(app)
+    assert client.get(f"{BASE}/{cid}/bulletins/{city_id}?page=2").status_code == 404
+    assert client.get(f"{BASE}/{cid}/resultats/999999.csv").status_code == 404
+    assert client.get(f"{BASE}/999999/resultats").status_code == 404
