@@ -399,16 +399,20 @@ def _mark_winners(election: Election, document: dict[str, Any], actor: User) -> 
     starter = _start_realisation()
     for pid, figures in document["projects"].items():
         proposal = election.proposals[pid]
+        # Imported projects belong to a system account that has no one to tell.
+        tell = not (proposal.author.email or "").endswith("@civic.invalid")
         if proposal.state is S.FEASIBLE:
             transition(proposal, S.SELECTED, actor, _("On the ballot."), notify_people=False)
         if proposal.state is not S.SELECTED:
             continue
         if figures["funded"]:
-            transition(proposal, S.WINNER, actor, _("Funded by the vote."))
+            transition(proposal, S.WINNER, actor, _("Funded by the vote."),
+                       notify_people=tell)
             if starter is not None:
                 starter(actor, proposal)
         else:
-            transition(proposal, S.NOT_WINNER, actor, _("Not funded by the vote."))
+            transition(proposal, S.NOT_WINNER, actor, _("Not funded by the vote."),
+                       notify_people=tell)
 
 
 def reason_text(figures: dict[str, Any]) -> str:

@@ -178,3 +178,25 @@ def test_real_pabulib_files_import_and_count_like_the_engine(app, runner, name, 
         expected = _engine(path, args, capsys)
         assert isinstance(expected, dict)
         assert _count(runner, cid, args) == expected, (name, args)
+
+
+def test_an_imported_campaign_is_counted_and_published_like_any_other(app, runner, tmp_path):
+    from civic.accounts.models import OutboxMessage
+    from civic.voting import count as counting
+    from tests.conftest import make_user
+
+    path = tmp_path / "small.pb"
+    path.write_text(SMALL, encoding="utf-8")
+    cid = _import(runner, path)
+    with app.app_context():
+        campaign = db.session.get(Campaign, cid)
+        coord = make_user("coord@example.org", roles=("coordinator",))
+        counting.count_campaign(campaign, coord)
+        counting.publish_results(campaign, coord)
+        db.session.commit()
+        statuses = {p.title: p.status for p in db.session.scalars(select(Proposal))}
+        assert statuses["Jardin partagé"] == "winner"
+        assert set(statuses.values()) == {"winner", "not_winner"}
+        # Nobody to tell: the system account that authors imports gets no email.
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.recipient.like("%civic.invalid"))) == 0
