@@ -163,3 +163,20 @@ def test_the_declared_rule_is_on_the_campaign_page(client, app):
         cid = s.campaign.id
     html = client.get(f"/budget-participatif/campagnes/{cid}").get_data(as_text=True)
     assert "add1" in html and f"/budget-participatif/campagnes/{cid}/resultats" in html
+
+
+def test_publication_starts_the_realisation_of_each_winner_when_that_exists(ctx, monkeypatch):
+    import sys
+    import types
+
+    started = []
+    module = types.ModuleType("civic.voting.realisation")
+    module.start_realisation = lambda actor, proposal: started.append(proposal.id)
+    monkeypatch.setitem(sys.modules, "civic.voting.realisation", module)
+    s, _ = closed_vote()
+    coord = make_user("coord2@example.org", roles=("coordinator",))
+    counting.count_campaign(s.campaign, coord)
+    counting.publish_results(s.campaign, coord)
+    winners = [int(w) for e in s.campaign.envelopes
+               for w in json.loads(counting.published_run(e).output_json)["winners"]]
+    assert sorted(started) == sorted(winners) and winners

@@ -172,3 +172,46 @@ def test_pages_past_the_end_and_unknown_envelopes_are_404(app, client):
     assert client.get(f"{BASE}/{cid}/bulletins/{city_id}?page=2").status_code == 404
     assert client.get(f"{BASE}/{cid}/resultats/999999.csv").status_code == 404
     assert client.get(f"{BASE}/999999/resultats").status_code == 404
+
+
+def test_coordinator_recount_adds_a_run_with_the_same_output(app, client):
+    with app.app_context():
+        s, _ = closed_vote()
+        make_user("coord2@example.org", roles=("coordinator",))
+        counting.count_campaign(s.campaign, None)
+        db.session.commit()
+        cid = s.campaign.id
+        first = counting.CountRun.query.all()
+        before = {r.output_digest for r in first}
+    _login(client, "coord2@example.org")
+    resp = post_form(client, f"{BASE}/{cid}/resultats/recompter", {},
+                     token_page=f"{BASE}/{cid}/resultats")
+    assert resp.status_code == 302
+    with app.app_context():
+        runs = counting.CountRun.query.all()
+        assert len(runs) == 2 * len(first)
+        assert {r.output_digest for r in runs} == before
+    html = client.get(f"{BASE}/{cid}/resultats").get_data(as_text=True)
+    assert html.count("<code>") >= 2
+
+
+def test_cumulative_results_show_points(app, client):
+    from civic.budgeting.states import Phase
+    from civic.voting import services as vote
+    from tests.budgeting.factories import set_phase
+
+    with app.app_context():
+        s, _ = closed_vote(ballots=[], ballot_format="cumulative", points_total=10,
+                           min_projects=1, close=False)
+        a, b, _c = s.city_options
+        for i in range(5):
+            vote.cast_ballot(make_user(f"p{i}@example.org"), s.city, {a.id: 7, b.id: 3})
+        db.session.commit()
+        set_phase(s.campaign, Phase.RESULTS)
+        coord = make_user("coord2@example.org", roles=("coordinator",))
+        counting.count_campaign(s.campaign, coord)
+        counting.publish_results(s.campaign, coord)
+        db.session.commit()
+        cid = s.campaign.id
+    html = client.get(f"{BASE}/{cid}/resultats").get_data(as_text=True)
+    assert ">35<" in html and ">15<" in html  # points, in the table
