@@ -200,3 +200,24 @@ def test_an_imported_campaign_is_counted_and_published_like_any_other(app, runne
         # Nobody to tell: the system account that authors imports gets no email.
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.recipient.like("%civic.invalid"))) == 0
+
+
+def test_count_cli_on_the_apps_own_campaign_agrees_with_the_stored_count(app, runner):
+    from civic.voting import count as counting
+    from tests.voting.count_helpers import closed_vote
+
+    with app.app_context():
+        s, _ = closed_vote()
+        for rule in ("greedy", "mes"):
+            s.campaign.counting_rule = rule
+            run = counting.count_envelope(s.campaign, s.city, None)
+            db.session.commit()
+            stored = json.loads(run.output_json)
+            args = ["--rule", rule, "--tie-break", counting.TIE_BREAK,
+                    "--envelope", str(s.city.id)]
+            if rule == "mes":
+                args += ["--completion", "add1-greedy"]
+            assert _count(runner, s.campaign.id, args)["winners"] == stored["winners"]
+        out = runner.invoke(args=["budget", "export-pabulib", str(s.campaign.id), "/dev/null",
+                                  "--envelope", "999999"])
+        assert out.exit_code != 0 and "Traceback" not in out.output
