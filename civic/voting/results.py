@@ -4,10 +4,13 @@ the chained ballot list and the receipt check. Read-only; no Flask request here.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -17,6 +20,7 @@ from civic.bienveilleurs.services import Cell, suppress_table
 from civic.budgeting.models import Campaign, Envelope, Proposal
 from civic.extensions import db
 from civic.territory.models import Quartier
+from civic.timeutil import utcnow
 from civic.voting.ballots import ballot_lookup, chain, normalise_receipt, parse_choices
 from civic.voting.count import (
     MIN_PUBLISHED,
@@ -67,6 +71,7 @@ class EnvelopeResults:
     comparison: list[dict[str, Any]]
     differences: list[ProjectLine]
     chain_now: str | None = None  # recomputed final hash (published runs)
+    checked_at: datetime | None = None  # when chain_now was computed
     rule_title: str = ""
     other_title: str = ""
 
@@ -144,8 +149,25 @@ def envelope_results(run: CountRun, *, check_chain: bool = True) -> EnvelopeResu
         rule_title=str(RULE_TITLES.get(document["rule"], document["rule"])),
         other_title=str(RULE_TITLES.get(OTHER_RULE[document["rule"]], "")))
     if run.published_at is not None and check_chain:
-        result.chain_now = chain_head_now(run.envelope)
+        result.chain_now, result.checked_at = checked_chain_head(run)
     return result
+
+
+# Re-chaining a million ballots takes seconds: a public page must not do it on every view.
+_CHECKED: dict[tuple[int, int, str], tuple[float, str, datetime]] = {}
+
+
+def checked_chain_head(run: CountRun) -> tuple[str, datetime]:
+    """The published list's final hash recomputed from the database, at most every
+    CIVIC_CHAIN_CHECK_SECONDS (default 300) per process and run; and when."""
+    ttl = float(current_app.config.get("CIVIC_CHAIN_CHECK_SECONDS", 300))
+    now = time.monotonic()
+    key = (run.envelope_id, run.id, run.chain_head)
+    cached = _CHECKED.get(key)
+    if cached is None or now - cached[0] >= ttl:
+        cached = (now, chain_head_now(run.envelope), utcnow())
+        _CHECKED[key] = cached
+    return cached[1], cached[2]
 
 
 def campaign_results(campaign: Campaign, *, preview: bool) -> list[EnvelopeResults]:

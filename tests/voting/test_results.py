@@ -98,7 +98,8 @@ def test_turnout_per_quartier_and_small_cells_suppressed(app, client):
     assert sum(c.value or 0 for k, c in t.by_age.items() if k != "total") == 7
 
 
-def test_tampering_with_a_published_ballot_shows_a_warning(app, client):
+def test_tampering_with_a_published_ballot_shows_a_warning(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "CIVIC_CHAIN_CHECK_SECONDS", 0)  # re-check every view
     cid, city_id, *_ = _published(app)
     html = client.get(f"{BASE}/{cid}/resultats").get_data(as_text=True)
     assert "has changed since publication" not in html and "a changé depuis" not in html
@@ -215,3 +216,16 @@ def test_cumulative_results_show_points(app, client):
         cid = s.campaign.id
     html = client.get(f"{BASE}/{cid}/resultats").get_data(as_text=True)
     assert ">35<" in html and ">15<" in html  # points, in the table
+
+
+def test_the_chain_check_is_cached_between_views(app, client, monkeypatch):
+    from civic.voting import results as res
+
+    monkeypatch.setattr(res, "_CHECKED", {})
+    cid, *_ = _published(app)
+    calls = []
+    real = res.chain_head_now
+    monkeypatch.setattr(res, "chain_head_now", lambda e: calls.append(e.id) or real(e))
+    for _ in range(3):
+        client.get(f"{BASE}/{cid}/resultats")
+    assert len(calls) == len(set(calls))  # once per envelope, not once per view
