@@ -181,6 +181,7 @@ def _register_blueprints(app: Flask) -> None:
     from civic.voting.desk_views import bp as desk_bp
     from civic.voting.realisation_views import bp as realisation_bp
     from civic.voting.views import bp as voting_bp
+    from civic.voting.results_views import bp as results_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
@@ -196,6 +197,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(desk_bp)
     app.register_blueprint(realisation_bp)
     app.register_blueprint(voting_bp)
+    app.register_blueprint(results_bp)
     csrf.exempt(api_bp)  # read-only JSON API: GET only, no cookies needed
 
 

@@ -67,6 +67,11 @@ EXPECTED: dict[str, str | frozenset[str]] = {
         "job_request", "job_offer", "job_close")},
     "bienveilleurs.job_answer": frozenset({"interlocutor"}),
     "api.campaigns": P, "api.campaign": P, "api.campaign_proposals": P,
+    # Vote results (issue 5).
+    "api.campaign_results": P, "api.campaign_ballots": P,
+    **{f"results.{e}": P for e in ("results", "download_csv", "download_json",
+                                   "download_pabulib", "ballots", "check_ballot")},
+    **{f"results.{e}": frozenset({"coordinator", "admin"}) for e in ("recount", "publish")},
     # Participatory budget (issue 4).
     **{f"budgeting.{e}": P for e in ("campaigns", "campaign", "proposals", "proposal", "image")},
     **{f"budgeting.{e}": frozenset({"coordinator", "admin"}) for e in (
@@ -172,6 +177,7 @@ def _budget_world(resident, coordinator, svc):
     return {"campaign_id": campaign.id, "proposal_id": proposal.id,
             "envelope_id": campaign.envelopes[0].id,
             "image_id": proposal.images[0].id,
+            "envelope_id": campaign.envelopes[0].id,
             "review_id": review.reviews_of(proposal)[0].id}
 def _vote_world(users, budget_args) -> dict[str, int]:
     """A paper sheet keyed differently by two agents, and a realisation with a photo."""

@@ -185,6 +185,95 @@ PROPOSAL_SCHEMA = {
 }
 
 
+# Vote results and published ballots (issue 5).
+_INT = {"type": "integer"}
+_RESULTS_ENVELOPE = {
+    "type": "object",
+    "required": ["envelope_id", "quartier", "budget_cents", "rule", "completion", "tie_break",
+                 "vote_type", "ballots", "total_cost_cents", "winners", "explanations",
+                 "comparison", "input_digest", "output_digest", "chain_head", "published_at"],
+    "properties": {
+        "envelope_id": _INT, "quartier": {"type": ["string", "null"]},
+        "budget_cents": {"type": "integer", "minimum": 0},
+        "rule": {"type": "string", "enum": ["greedy", "mes"]},
+        "completion": {"type": "string"}, "tie_break": {"type": "string"},
+        "vote_type": {"type": "string", "enum": ["approval", "cumulative"]},
+        "ballots": {"type": "integer", "minimum": 0},
+        "total_cost_cents": {"type": "integer", "minimum": 0},
+        "winners": {"type": "array", "items": {
+            "type": "object", "required": ["proposal_id", "title", "cost_cents", "votes",
+                                           "score"],
+            "properties": {"proposal_id": _INT, "title": {"type": "string"},
+                           "cost_cents": _INT, "votes": _INT, "score": _INT}}},
+        "explanations": {"type": "array", "items": {
+            "type": "object",
+            "required": ["proposal_id", "funded", "reason", "text", "cost_cents", "votes",
+                         "score", "order", "funded_by_other_rule"],
+            "properties": {"proposal_id": _INT, "funded": {"type": "boolean"},
+                           "reason": {"type": "string", "description": "engine reason code"},
+                           "text": {"type": "string"}, "cost_cents": _INT, "votes": _INT,
+                           "score": _INT, "order": {"type": ["integer", "null"]},
+                           "funded_by_other_rule": {"type": "boolean"}}}},
+        "comparison": {"type": "array", "items": {
+            "type": "object",
+            "required": ["rule", "projects", "total_cost_cents", "voters",
+                         "voters_with_a_funded_choice"],
+            "properties": {"rule": {"type": "string"}, "projects": _INT,
+                           "total_cost_cents": _INT, "voters": _INT,
+                           "voters_with_a_funded_choice": _INT}}},
+        "input_digest": {"type": "string"}, "output_digest": {"type": "string"},
+        "chain_head": {"type": "string", "description": "final hash of the ballot list"},
+        "published_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
+RESULTS_SCHEMAS: dict[str, Any] = {
+    "CampaignResults": {
+        "type": "object", "required": ["campaign_id", "published", "envelopes"],
+        "properties": {"campaign_id": _INT, "published": {"type": "boolean"},
+                       "envelopes": {"type": "array", "items": _RESULTS_ENVELOPE}}},
+    "PublishedBallots": {
+        "type": "object",
+        "required": ["campaign_id", "envelope_id", "withheld", "chain_head", "total", "items",
+                     "limit", "offset"],
+        "properties": {
+            "campaign_id": _INT, "envelope_id": _INT,
+            "withheld": {"type": "boolean",
+                         "description": "true when the envelope has fewer than 5 ballots"},
+            "chain_head": {"type": "string"}, "total": {"type": "integer", "minimum": 0},
+            "limit": _INT, "offset": _INT,
+            "items": {"type": "array", "items": {
+                "type": "object",
+                "required": ["position", "lookup", "choices", "projects", "chain_link"],
+                "properties": {
+                    "position": {"type": "integer", "minimum": 1},
+                    "lookup": {"type": "string", "description": "sha256 of the receipt"},
+                    "choices": {"type": "string"},
+                    "projects": {"type": "array", "items": {
+                        "type": "object", "required": ["proposal_id", "points"],
+                        "properties": {"proposal_id": _INT, "points": _INT}}},
+                    "chain_link": {"type": "string"}}}},
+        }},
+}
+
+
+def results_paths() -> dict[str, Any]:
+    """The paths of the vote results (added to the document's paths)."""
+    return {
+        "/campaigns/{campaign_id}/results": _get(
+            "A campaign's published results per envelope: rule, winners, explanations, "
+            "greedy vs MES comparison", {"$ref": "#/components/schemas/CampaignResults"},
+            params=[CAMPAIGN_ID], not_found=True),
+        "/campaigns/{campaign_id}/ballots": _get(
+            "The published anonymised ballots of one envelope, ordered by lookup, hash-chained",
+            {"$ref": "#/components/schemas/PublishedBallots"},
+            params=[CAMPAIGN_ID, *PAGING,
+                    {"name": "envelope", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                     "description": "envelope id (default: the city-wide one)"}],
+            not_found=True),
+    }
+
+
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 _COUNCIL_PROPS = {
     "id": {"type": "integer"}, "name": {"type": "string"}, "quartier": NULLABLE_STR,
@@ -394,10 +483,12 @@ def openapi_document() -> dict[str, Any]:
             }, params=[*PAGING, {"name": "council", "in": "query", "required": False,
                                  "schema": {"type": "integer", "minimum": 0,
                                             "maximum": 2147483647}}]),
+            **results_paths(),
         },
         "components": {"schemas": {
             **ACTIONPLAN_SCHEMAS,
             **COUNCIL_SCHEMAS,
+            **RESULTS_SCHEMAS,
             "Error": {"type": "object", "required": ["error", "status"],
                       "properties": {"error": {"type": "string"},
                                      "status": {"type": "integer"}}},

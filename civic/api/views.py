@@ -458,8 +458,100 @@ def calls():
     } for c in cycle.list_calls()]})
 
 
+# ---------------------------------------------------------------- vote results (issue 5)
+
+def _results_envelope_json(run: Any) -> dict[str, Any]:
+    """One envelope's published count: rule, winners, explanations, digests."""
+    from civic.voting.results import envelope_results
+
+    r = envelope_results(run, check_chain=False)
+    doc = r.document
+    return {
+        "envelope_id": r.envelope.id,
+        "quartier": r.envelope.quartier.code if r.envelope.quartier else None,
+        "budget_cents": doc["budget_cents"], "rule": doc["rule"],
+        "completion": doc["completion"], "tie_break": doc["tie_break"],
+        "vote_type": doc["vote_type"], "ballots": doc["ballots"],
+        "total_cost_cents": doc["total_cost_cents"],
+        "winners": [{"proposal_id": int(ln.pid), "title": ln.proposal.title if ln.proposal
+                     else "", "cost_cents": ln.figures["cost_cents"],
+                     "votes": ln.figures["votes"], "score": ln.figures["score"]}
+                    for ln in r.winners],
+        "explanations": [{"proposal_id": int(ln.pid), "funded": ln.funded,
+                          "reason": ln.figures["reason"], "text": ln.explanation,
+                          "cost_cents": ln.figures["cost_cents"], "votes": ln.figures["votes"],
+                          "score": ln.figures["score"], "order": ln.figures["order"],
+                          "funded_by_other_rule": ln.other_funded} for ln in r.lines],
+        "comparison": [{"rule": side["rule"], "projects": side["projects"],
+                        "total_cost_cents": side["total_cost_cents"],
+                        "voters": side["voters"],
+                        "voters_with_a_funded_choice": side["satisfied"]}
+                       for side in r.comparison],
+        "input_digest": run.input_digest, "output_digest": run.output_digest,
+        "chain_head": run.chain_head, "published_at": _iso(run.published_at),
+    }
+
+
+@bp.route("/campaigns/<int:campaign_id>/results")
+@public
+def campaign_results(campaign_id: int):
+    """A campaign's published results, per envelope (empty until published)."""
+    from civic.voting.count import published_run
+
+    c = _public_campaign(campaign_id)
+    if c is None:
+        return _error(404, "no public campaign with this id")
+    runs = [published_run(e) for e in c.envelopes]
+    return _json({"campaign_id": c.id, "published": any(runs),
+                  "envelopes": [_results_envelope_json(r) for r in runs if r is not None]})
+
+
+@bp.route("/campaigns/<int:campaign_id>/ballots")
+@public
+def campaign_ballots(campaign_id: int):
+    """The published, anonymised ballots of one envelope (default: city-wide), ordered by
+    lookup, each with its hash-chain link; withheld under 5 ballots."""
+    from civic.voting.ballots import chain, parse_choices
+    from civic.voting.count import MIN_PUBLISHED, published_entries, published_run
+
+    c = _public_campaign(campaign_id)
+    if c is None:
+        return _error(404, "no public campaign with this id")
+    paging = _paging()
+    if isinstance(paging, Response):
+        return paging
+    limit, offset = paging
+    raw = request.args.get("envelope")
+    if raw is None:
+        envelope = c.envelope_for(None) or (c.envelopes[0] if c.envelopes else None)
+    else:
+        try:
+            wanted = int(raw)
+        except ValueError:
+            return _error(400, "envelope must be an integer")
+        envelope = next((e for e in c.envelopes if e.id == wanted), None)
+    if envelope is None:
+        return _error(404, "no envelope with this id in this campaign")
+    run = published_run(envelope)
+    if run is None:
+        return _error(404, "the ballots of this envelope are not published")
+    entries = published_entries(envelope)
+    withheld = len(entries) < MIN_PUBLISHED
+    items = []
+    if not withheld and offset < len(entries):
+        links = chain(entries[:offset + limit])
+        for i, (lookup, choices) in enumerate(entries[offset:offset + limit]):
+            points = parse_choices(choices)
+            items.append({"position": offset + i + 1, "lookup": lookup, "choices": choices,
+                          "projects": [{"proposal_id": pid, "points": n}
+                                       for pid, n in sorted(points.items())],
+                          "chain_link": links[offset + i]})
+    return _json({"campaign_id": c.id, "envelope_id": envelope.id, "withheld": withheld,
+                  "chain_head": run.chain_head, "total": len(entries), "items": items,
+                  "limit": limit, "offset": offset})
+
+
 @bp.errorhandler(404)
 def api_404(_exc: Exception) -> Response:
     """JSON errors inside the API."""
     return _error(404, "not found")
-

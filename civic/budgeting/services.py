@@ -279,6 +279,11 @@ def tick(now: datetime | None = None) -> list[str]:
     for campaign in db.session.execute(select(Campaign).order_by(Campaign.id)).scalars():
         if sync_phase(campaign, now):
             done.append(f"campaign {campaign.id}: vote opened")
+        from civic.voting.count import count_at_close  # part 2: the count at the close
+
+        for run in count_at_close(campaign, now):
+            done.append(f"campaign {campaign.id}: envelope {run.envelope_id} counted "
+                        f"(run {run.id}, not published)")
     return done
 
 

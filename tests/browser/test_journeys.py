@@ -143,7 +143,7 @@ def _pages_for(live_app, role: str) -> list[str]:
                 if "GET" not in rule.methods or rule.endpoint == "static" \
                         or rule.rule.startswith("/api/") or rule.endpoint in (
                             "accounts.export", "budgeting.image", "realisation.photo") \
-                        or rule.rule.endswith((".ics", ".csv")):  # files, not pages
+                        or rule.rule.endswith((".ics", ".csv", ".json", ".pb")):  # files
                     continue
                 access = access_of(rule.endpoint)
                 allowed = access == PUBLIC or (user is not None and user_can(user, access))
@@ -156,7 +156,7 @@ def _pages_for(live_app, role: str) -> list[str]:
 def _budget_args() -> dict:
     """The demo campaign, the demo resident's submitted proposal (so that her edit and
     answer pages show their forms) and a review of the Voirie service."""
-    from civic.budgeting.models import Campaign, Proposal
+    from civic.budgeting.models import Campaign, Envelope, Proposal
     from civic.review.models import FeasibilityReview
     from civic.territory.models import CityService
 
@@ -167,6 +167,7 @@ def _budget_args() -> dict:
     voirie = db.session.scalar(select(CityService.id).where(CityService.slug == "voirie"))
     return {"campaign_id": db.session.scalar(select(Campaign.id)),
             "proposal_id": proposal.id, "image_id": 1,
+            "envelope_id": db.session.scalar(select(Envelope.id).order_by(Envelope.id)),
             "review_id": db.session.scalar(select(FeasibilityReview.id).where(
                 FeasibilityReview.service_id == voirie))}
 

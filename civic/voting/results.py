@@ -1,0 +1,296 @@
+"""What the results pages show: per-envelope figures, turnout with small-cell suppression,
+the chained ballot list and the receipt check. Read-only; no Flask request here."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from datetime import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from civic.accounts.models import User
+from civic.bienveilleurs.services import Cell, suppress_table
+from civic.budgeting.models import Campaign, Envelope, Proposal
+from civic.extensions import db
+from civic.territory.models import Quartier
+from civic.timeutil import utcnow
+from civic.voting.ballots import ballot_lookup, chain, normalise_receipt, parse_choices
+from civic.voting.count import (
+    MIN_PUBLISHED,
+    OTHER_RULE,
+    RULE_TITLES,
+    chain_head_now,
+    latest_run,
+    published_entries,
+    published_run,
+    reason_text,
+)
+from civic.voting.models import Ballot, CountRun, VoteParticipation
+
+AGE_BANDS = (("u18", _l("under 18"), None, 17), ("18-24", _l("18 to 24"), 18, 24),
+             ("25-34", _l("25 to 34"), 25, 34), ("35-49", _l("35 to 49"), 35, 49),
+             ("50-64", _l("50 to 64"), 50, 64), ("65+", _l("65 and over"), 65, None),
+             ("unknown", _l("not given"), None, None))
+GENDERS = (("female", _l("Women")), ("male", _l("Men")), ("other", _l("Other")),
+           ("unknown", _l("Not given")))
+
+
+@dataclass
+class ProjectLine:
+    """One project of an envelope's results."""
+
+    proposal: Proposal | None
+    pid: str
+    figures: dict[str, Any]
+    other_funded: bool
+    explanation: str
+    bar: int = 0  # bar length in the chart, 0..340
+
+    @property
+    def funded(self) -> bool:
+        """Funded by the campaign's rule."""
+        return bool(self.figures["funded"])
+
+
+@dataclass
+class EnvelopeResults:
+    """What the results page shows for one envelope."""
+
+    envelope: Envelope
+    run: CountRun
+    document: dict[str, Any]
+    lines: list[ProjectLine]
+    winners: list[ProjectLine]
+    comparison: list[dict[str, Any]]
+    differences: list[ProjectLine]
+    chain_now: str | None = None  # recomputed final hash (published runs)
+    checked_at: datetime | None = None  # when chain_now was computed
+    rule_title: str = ""
+    other_title: str = ""
+
+    @property
+    def tampered(self) -> bool:
+        """The ballot list no longer hashes to the head kept at publication."""
+        return bool(self.run.published_at) and self.chain_now != self.run.chain_head
+
+    @property
+    def points(self) -> bool:
+        """Cumulative ballots: the figures are points."""
+        return self.document.get("vote_type") == "cumulative"
+
+
+def envelope_name(envelope: Envelope) -> str:
+    """The envelope's name for residents."""
+    return envelope.quartier.name if envelope.quartier else _("Whole city")
+
+
+def explanation(figures: dict[str, Any]) -> str:
+    """Why a project was or was not funded, with the numbers behind it."""
+    from civic.budgeting.services import euros
+
+    text = reason_text(figures)
+    reason = figures.get("reason")
+    if reason == "funded_mes" and figures.get("price_per_supporter_cents") is not None:
+        text += " " + _("%(num)d supporters paid %(price)s each.", num=figures["full_payers"],
+                        price=euros(figures["price_per_supporter_cents"]))
+        if figures.get("partial_payers"):
+            text += " " + _("%(num)d paid what they had left (%(total)s in all).",
+                            num=figures["partial_payers"],
+                            total=euros(figures["partial_paid_cents"] or 0))
+    elif reason == "did_not_fit" and figures.get("money_left_cents") is not None:
+        text += " " + _("%(left)s were left; it costs %(cost)s.",
+                        left=euros(figures["money_left_cents"]), cost=euros(figures["cost_cents"]))
+    elif reason == "supporters_could_not_afford" and figures.get(
+            "supporters_money_cents") is not None:
+        text += " " + _("Its supporters had %(left)s left; it costs %(cost)s.",
+                        left=euros(figures["supporters_money_cents"]),
+                        cost=euros(figures["cost_cents"]))
+    return text
+
+
+def envelope_results(run: CountRun, *, check_chain: bool = True) -> EnvelopeResults:
+    """Read a count run back into what the page shows."""
+    document = json.loads(run.output_json)
+    ids = [int(pid) for pid in document["projects"] if pid.isdigit()]
+    proposals = {str(p.id): p for p in db.session.execute(
+        select(Proposal).where(Proposal.id.in_(ids))).scalars()} if ids else {}
+    other = document["other"]["projects"]
+    top = max([f["score"] for f in document["projects"].values()] + [1])
+    lines = []
+    for pid, figures in document["projects"].items():
+        lines.append(ProjectLine(proposals.get(pid), pid, figures,
+                                 bool(other.get(pid, {}).get("funded")), explanation(figures),
+                                 bar=round(340 * figures["score"] / top)))
+    order = {pid: i for i, pid in enumerate(document["winners"])}
+    lines.sort(key=lambda ln: (not ln.funded, order.get(ln.pid, 0), -ln.figures["score"],
+                               ln.figures["cost_cents"], ln.pid))
+    labels = document.get("comparison_labels", {})
+    comparison = []
+    for key, rule in (("main", document["rule"]), ("other", document["other"]["rule"])):
+        side = document["comparison"].get(labels.get(key, ""), {})
+        comparison.append({"rule": rule, "title": str(RULE_TITLES.get(rule, rule)),
+                           "projects": side.get("projects", 0),
+                           "total_cost_cents": (document["total_cost_cents"] if key == "main"
+                                                else document["other"]["total_cost_cents"]),
+                           "voters": side.get("voters", 0),
+                           "satisfied": side.get("voters_with_a_funded_choice", 0),
+                           "share": round(100 * side.get("share", 0), 1)})
+    result = EnvelopeResults(
+        envelope=run.envelope, run=run, document=document, lines=lines,
+        winners=[ln for ln in lines if ln.funded], comparison=comparison,
+        differences=[ln for ln in lines if ln.funded != ln.other_funded],
+        rule_title=str(RULE_TITLES.get(document["rule"], document["rule"])),
+        other_title=str(RULE_TITLES.get(OTHER_RULE[document["rule"]], "")))
+    if run.published_at is not None and check_chain:
+        result.chain_now, result.checked_at = checked_chain_head(run)
+    return result
+
+
+# Re-chaining a million ballots takes seconds: a public page must not do it on every view.
+_CHECKED: dict[tuple[int, int, str], tuple[float, str, datetime]] = {}
+
+
+def checked_chain_head(run: CountRun) -> tuple[str, datetime]:
+    """The published list's final hash recomputed from the database, at most every
+    CIVIC_CHAIN_CHECK_SECONDS (default 300) per process and run; and when."""
+    ttl = float(current_app.config.get("CIVIC_CHAIN_CHECK_SECONDS", 300))
+    now = time.monotonic()
+    key = (run.envelope_id, run.id, run.chain_head)
+    cached = _CHECKED.get(key)
+    if cached is None or now - cached[0] >= ttl:
+        cached = (now, chain_head_now(run.envelope), utcnow())
+        _CHECKED[key] = cached
+    return cached[1], cached[2]
+
+
+def campaign_results(campaign: Campaign, *, preview: bool) -> list[EnvelopeResults]:
+    """Per envelope: the published run (or, in preview, the latest one)."""
+    out = []
+    for envelope in campaign.envelopes:
+        run = latest_run(envelope) if preview else published_run(envelope)
+        if run is not None:
+            out.append(envelope_results(run))
+    return out
+
+
+def runs_of(campaign: Campaign) -> list[CountRun]:
+    """Every count of the campaign, newest first (the coordinator's history)."""
+    return list(db.session.execute(
+        select(CountRun).where(CountRun.campaign_id == campaign.id)
+        .order_by(CountRun.id.desc())).scalars())
+
+
+# ---------------------------------------------------------------- turnout
+
+@dataclass
+class Turnout:
+    """Who took part (never what they chose): per quartier, by age band and by gender."""
+
+    voters: int
+    quartiers: list[tuple[str, int, int | None, float | None]]  # name, n, population, %
+    elsewhere: int  # participants without a quartier on their profile
+    by_age: dict[str, Cell] = field(default_factory=dict)
+    by_gender: dict[str, Cell] = field(default_factory=dict)
+    age_bands: tuple = AGE_BANDS
+    genders: tuple = GENDERS
+
+
+def _band(age: int | None) -> str:
+    if age is None:
+        return "unknown"
+    for key, _label, lo, hi in AGE_BANDS[:-1]:
+        if (lo is None or age >= lo) and (hi is None or age <= hi):
+            return key
+    return "unknown"  # pragma: no cover - the bands cover every age
+
+
+def turnout(campaign: Campaign) -> Turnout:
+    """Distinct people who voted in at least one envelope of the campaign."""
+    rows = db.session.execute(
+        select(User.id, User.quartier_id, User.birth_year, User.gender)
+        .join(VoteParticipation, VoteParticipation.user_id == User.id)
+        .where(VoteParticipation.campaign_id == campaign.id).distinct()).all()
+    year = campaign.vote_starts_at.year
+    per_quartier: Counter = Counter()
+    ages: Counter = Counter()
+    genders: Counter = Counter()
+    for _uid, qid, birth, gender in rows:
+        per_quartier[qid] += 1
+        ages[_band(year - birth if birth else None)] += 1
+        genders[gender if gender in ("female", "male", "other") else "unknown"] += 1
+    quartiers = []
+    for q in db.session.execute(select(Quartier).order_by(Quartier.name)).scalars():
+        n = per_quartier.get(q.id, 0)
+        share = round(100 * n / q.population, 1) if q.population else None
+        quartiers.append((q.name, n, q.population, share))
+    by_age = suppress_table({"all": dict(ages)}, [k for k, *_ in AGE_BANDS])["all"]
+    by_gender = suppress_table({"all": dict(genders)}, [k for k, _ in GENDERS])["all"]
+    return Turnout(voters=len(rows), quartiers=quartiers, elsewhere=per_quartier.get(None, 0),
+                   by_age=by_age, by_gender=by_gender)
+
+
+# ---------------------------------------------------------------- published ballots
+
+@dataclass
+class BallotPage:
+    """A page of an envelope's published ballot list."""
+
+    entries: list[tuple[int, str, str, str]]  # position, lookup, choices, chain link
+    total: int
+    withheld: bool
+    head: str
+
+
+def ballot_page(run: CountRun, page: int, per_page: int = 100) -> BallotPage:
+    """Entries of the published list (ordered by lookup) with their chain links."""
+    entries = published_entries(run.envelope)
+    if len(entries) < MIN_PUBLISHED:
+        return BallotPage([], len(entries), True, run.chain_head)
+    links = chain(entries[: page * per_page])
+    start = (page - 1) * per_page
+    rows = [(start + i + 1, lookup, choices, links[start + i])
+            for i, (lookup, choices) in enumerate(entries[start:page * per_page])]
+    return BallotPage(rows, len(entries), False, run.chain_head)
+
+
+@dataclass
+class ReceiptCheck:
+    """The answer of the "check my ballot" page."""
+
+    found: bool
+    envelope: Envelope | None = None
+    choices: list[Proposal] = field(default_factory=list)
+    points: dict[int, int] = field(default_factory=dict)
+    lookup: str = ""
+
+
+class BadReceipt(ValueError):
+    """Not a receipt code at all."""
+
+
+def check_receipt(campaign: Campaign, receipt: str) -> ReceiptCheck:
+    """Is a ballot with this receipt in the campaign's published lists? Only envelopes
+    whose results are published (and whose list is not withheld) are searched."""
+    code = normalise_receipt(receipt)
+    if code is None:
+        raise BadReceipt(receipt)
+    lookup = ballot_lookup(code)
+    ballot = db.session.get(Ballot, lookup)
+    if ballot is None:
+        return ReceiptCheck(False, lookup=lookup)
+    envelope = db.session.get(Envelope, ballot.envelope_id)
+    if envelope is None or envelope.campaign_id != campaign.id or \
+            published_run(envelope) is None:
+        return ReceiptCheck(False, lookup=lookup)
+    points = parse_choices(ballot.choices)
+    proposals = list(db.session.execute(
+        select(Proposal).where(Proposal.id.in_(list(points))).order_by(Proposal.id)
+    ).scalars()) if points else []
+    return ReceiptCheck(True, envelope, proposals, points, lookup)
