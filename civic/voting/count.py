@@ -387,16 +387,9 @@ def publish_results(campaign: Campaign, actor: User) -> list[CountRun]:
     return published
 
 
-def _start_realisation():  # noqa: ANN202 - the function, when its module exists
-    try:
-        from civic.voting.realisation import start_realisation
-    except ImportError:
-        return None
-    return start_realisation
-
-
 def _mark_winners(election: Election, document: dict[str, Any], actor: User) -> None:
-    starter = _start_realisation()
+    from civic.voting.realisation import start_realisation
+
     for pid, figures in document["projects"].items():
         proposal = election.proposals[pid]
         # Imported projects belong to a system account that has no one to tell.
@@ -408,8 +401,7 @@ def _mark_winners(election: Election, document: dict[str, Any], actor: User) -> 
         if figures["funded"]:
             transition(proposal, S.WINNER, actor, _("Funded by the vote."),
                        notify_people=tell)
-            if starter is not None:
-                starter(actor, proposal)
+            start_realisation(actor, proposal)
         else:
             transition(proposal, S.NOT_WINNER, actor, _("Not funded by the vote."),
                        notify_people=tell)

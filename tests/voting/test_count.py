@@ -165,18 +165,15 @@ def test_the_declared_rule_is_on_the_campaign_page(client, app):
     assert "add1" in html and f"/budget-participatif/campagnes/{cid}/resultats" in html
 
 
-def test_publication_starts_the_realisation_of_each_winner_when_that_exists(ctx, monkeypatch):
-    import sys
-    import types
+def test_publication_starts_the_realisation_of_each_winner(ctx):
+    from civic.voting.models import Realisation
 
-    started = []
-    module = types.ModuleType("civic.voting.realisation")
-    module.start_realisation = lambda actor, proposal: started.append(proposal.id)
-    monkeypatch.setitem(sys.modules, "civic.voting.realisation", module)
     s, _ = closed_vote()
     coord = make_user("coord2@example.org", roles=("coordinator",))
     counting.count_campaign(s.campaign, coord)
     counting.publish_results(s.campaign, coord)
+    db.session.commit()
     winners = [int(w) for e in s.campaign.envelopes
                for w in json.loads(counting.published_run(e).output_json)["winners"]]
-    assert sorted(started) == sorted(winners) and winners
+    started = db.session.execute(select(Realisation.proposal_id)).scalars().all()
+    assert winners and sorted(started) == sorted(winners)
