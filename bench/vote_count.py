@@ -57,11 +57,11 @@ def _rss_mb() -> float:
 
 def setup(args: argparse.Namespace) -> dict:
     """Steps 1-3; returns the figures and the campaign id."""
-    from sqlalchemy import insert
+    from sqlalchemy import insert, select
 
     from civic.accounts.models import User
     from civic.budgeting import services as budget
-    from civic.budgeting.models import Proposal
+    from civic.budgeting.models import Campaign, Envelope, Proposal
     from civic.budgeting.states import DATED_PHASES, Phase
     from civic.extensions import db
     from civic.territory.models import Commune, Quartier
@@ -103,6 +103,7 @@ def setup(args: argparse.Namespace) -> dict:
     db.session.commit()
     envelope = campaign.envelope_for(None)
     envelope_id = envelope.id
+    campaign_id = campaign.id
     ids = [p.id for p in budget.votable_proposals(campaign)[envelope]]
     weights = [1 / (k + 1) ** 0.7 for k in range(len(ids))]
 
@@ -122,17 +123,21 @@ def setup(args: argparse.Namespace) -> dict:
         db.session.execute(insert(User), rows[start:start + 10_000])
     db.session.commit()
     out["residents_insert_s"] = round(time.perf_counter() - t, 2)
-    users = db.session.query(User).filter(User.email.like("v%@bench.invalid")).all()
+    users = db.session.execute(select(User.id).where(
+        User.email.like("v%@bench.invalid"))).scalars().all()
+    db.session.remove()
     t = time.perf_counter()
-    for user in users:
-        cast_ballot(user, envelope, random_choices())
+    for uid in users:
+        # As a request does: a fresh session, the voter and the envelope read by id.
+        cast_ballot(db.session.get(User, uid), db.session.get(Envelope, envelope_id),
+                    random_choices())
         db.session.commit()
+        db.session.remove()
     cast_s = time.perf_counter() - t
     out["cast"] = len(users)
     out["cast_s"] = round(cast_s, 2)
     out["cast_per_s"] = round(len(users) / cast_s, 1) if cast_s else None
     out["cast_100k_extrapolated_s"] = round(cast_s / max(1, len(users)) * 100_000, 1)
-    campaign_id = campaign.id
     db.session.expunge_all()
 
     t = time.perf_counter()
@@ -150,7 +155,7 @@ def setup(args: argparse.Namespace) -> dict:
     out["bulk_inserted"] = remaining
     out["bulk_insert_s"] = round(time.perf_counter() - t, 2)
     # Close the vote: the results phase starts now.
-    campaign = db.session.get(type(campaign), out.setdefault("campaign_id", campaign_id))
+    campaign = db.session.get(Campaign, out.setdefault("campaign_id", campaign_id))
     campaign.results_starts_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     out["envelope_id"] = envelope_id

@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from civic.accounts.models import User
 from civic.accounts.services import EXPORT_SECTIONS
 from civic.budgeting.models import Campaign, Envelope, Proposal
-from civic.budgeting.services import BudgetError, euros, votable_proposals
-from civic.budgeting.states import Phase
+from civic.budgeting.services import BudgetError, euros
+from civic.budgeting.states import Phase, ProposalStatus
 from civic.extensions import db
 from civic.timeutil import utcnow
 from civic.voting.ballots import (
@@ -94,17 +94,35 @@ def envelopes_of(user: User | None, campaign: Campaign) -> list[Envelope]:
 
 
 def ballot_options(campaign: Campaign, envelope: Envelope) -> list[Proposal]:
-    """The proposals on this envelope's ballot (feasible, answered, cost validated)."""
-    return votable_proposals(campaign).get(envelope, [])
+    """The proposals on this envelope's ballot (feasible, answered, cost validated): the
+    same list as votable_proposals(campaign)[envelope], read for this envelope only (every
+    cast validates against it, so it must not load the whole campaign)."""
+    return list(db.session.execute(_options_query(campaign, envelope)).scalars())
+
+
+def _options_query(campaign: Campaign, envelope: Envelope):  # noqa: ANN202
+    area = (Proposal.quartier_id.is_(None) if envelope.quartier_id is None
+            else Proposal.quartier_id == envelope.quartier_id)
+    return select(Proposal).where(
+        Proposal.campaign_id == campaign.id, area,
+        Proposal.status.in_([ProposalStatus.FEASIBLE.value, ProposalStatus.SELECTED.value]),
+        Proposal.answer_published_at.is_not(None),
+        Proposal.validated_cost_cents.is_not(None)).order_by(Proposal.id)
 
 
 # ---------------------------------------------------------------- the three formats
 
 def validate_choices(campaign: Campaign, envelope: Envelope, choices: dict[int, int],
                      options: list[Proposal] | None = None) -> None:
-    """Refuse a ballot that breaks the campaign's format (forged POSTs included)."""
+    """Refuse a ballot that breaks the campaign's format (forged POSTs included).
+
+    Without ``options``, only the chosen projects are read (with the ballot's conditions),
+    so validating costs the same on a ballot of 20 projects or of 2,000."""
     if options is None:
-        options = ballot_options(campaign, envelope)
+        ids = [pid for pid in choices if isinstance(pid, int) and 0 < pid < 2**31]
+        options = list(db.session.execute(
+            _options_query(campaign, envelope).where(Proposal.id.in_(ids))).scalars()) \
+            if ids else []
     by_id = {p.id: p for p in options}
     if not choices:
         return _refuse(_("Choose at least one project."))

@@ -127,3 +127,13 @@ def test_eligibility_reasons(ctx):
     assert "clos" in vote.vote_eligibility(s.voter, s.campaign, s.city)
     with pytest.raises(vote.VoteError):
         vote.cast_ballot(s.voter, s.city, {s.city_options[0].id: 1})
+
+
+def test_ballot_options_are_the_envelopes_votable_proposals(ctx):
+    from civic.budgeting import services as budget
+
+    s = make_vote()
+    votable = budget.votable_proposals(s.campaign)
+    for envelope in s.campaign.envelopes:
+        assert vote.ballot_options(s.campaign, envelope) == votable[envelope]
+    assert vote.ballot_options(s.campaign, s.city) == s.city_options
