@@ -57,7 +57,20 @@ def test_unknown_page_is_a_translated_404(client):
 
 
 def test_open_redirect_is_refused(client):
-    resp = post_form(client, "/langue", {"lang": "en", "next": "https://evil.example/"})
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example",
+                   "javascript:alert(1)", "https:/\\evil.example"):
+        resp = client.get("/langue", query_string={"lang": "en", "next": target})
+        assert resp.status_code == 302 and resp.location in ("/", "http://localhost/"), target
+    resp = client.get("/langue", query_string={"lang": "en", "next": "/quartiers?x=1"})
+    assert resp.location.endswith("/quartiers?x=1")
+
+
+def test_open_redirect_is_refused_when_signed_in(client, app):
+    with app.app_context():
+        make_user("ines@example.org")
+    login(client, "ines@example.org")
+    resp = post_form(client, "/langue", {"lang": "en", "next": "https://evil.example/"},
+                     token_page="/mon-espace")
     assert resp.status_code == 302 and resp.location in ("/", "http://localhost/")
 
 
