@@ -204,6 +204,9 @@ def _register_hooks(app: Flask) -> None:
 
     app.before_request(reject_nul_bytes)
     app.before_request(enforce_access)
+    from civic.core import cache as page_cache
+
+    page_cache.init_app(app)  # after the access check: only public views are cached
 
     @app.after_request
     def security_headers(response):  # noqa: ANN001, ANN202

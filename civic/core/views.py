@@ -6,9 +6,11 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms import HiddenField
 
 from civic.actionplan import services as actionplan
+from civic.core.cache import uncached
 from civic.extensions import db
 from civic.permissions import public
 from civic.territory.models import Commune, Quartier
@@ -71,7 +73,12 @@ def bienveilleurs():
 @public
 def quartiers():
     """Communes and their quartiers."""
-    communes = db.session.execute(select(Commune).order_by(Commune.name)).scalars().all()
+    # Two queries whatever the number of communes (was 1 + one per commune), without the
+    # quartiers' outlines (GeoJSON, possibly large), which this page does not show.
+    communes = db.session.execute(
+        select(Commune).order_by(Commune.name).options(
+            selectinload(Commune.quartiers).defer(Quartier.outline_geojson))
+    ).scalars().all()
     return render_template("core/quartiers.html", communes=communes)
 
 
@@ -95,6 +102,7 @@ LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 @bp.route("/langue", methods=["GET", "POST"])
 @public
+@uncached
 def set_language():
     """Switch language, then go back to the page (a local path only).
 
