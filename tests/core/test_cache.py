@@ -36,10 +36,13 @@ def test_visitors_pages_are_cached_with_an_etag(client, territory):
     assert not _hit(other)
 
 
-def test_api_is_cached_and_answers_304(client, territory):
+def test_api_is_cached_and_answers_304(app, client, territory):
     first = client.get("/api/v1/quartiers?limit=5")
+    cache = page_cache(app)
+    before = (cache.generation, list(cache.entries), cache.hits, cache.misses)
     second = client.get("/api/v1/quartiers?limit=5")
-    assert _hit(second) and second.get_json() == first.get_json()
+    assert _hit(second), (before, cache.generation, list(cache.entries), first.headers)
+    assert second.get_json() == first.get_json()
     assert second.headers["Access-Control-Allow-Origin"] == "*"
     resp = client.get("/api/v1/quartiers?limit=5", headers={"If-None-Match": first.headers["ETag"]})
     assert resp.status_code == 304
