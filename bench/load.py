@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess  # noqa: S404 - fixed argument lists, no shell
 import sys
 import tempfile
@@ -82,15 +83,25 @@ def _wrk(url: str, connections: int, duration: int, rate: float | None = None) -
 
 def main() -> None:
     """Run the benchmark and print a table."""
+    global PORT  # noqa: PLW0603 - one port for the whole run
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--residents", type=int, default=50_000)
     parser.add_argument("--quartiers", type=int, default=20)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--port", type=int, default=8097, help="loopback port (must be free)")
     parser.add_argument("--cache-ttl", type=float, default=None,
                         help="CIVIC_PAGE_CACHE_TTL for the run (0: page cache off)")
     args = parser.parse_args()
+    PORT = args.port
+    with socket.socket() as probe:  # else wrk would silently measure whatever listens there
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is fine
+        try:
+            probe.bind(("127.0.0.1", PORT))
+            probe.listen()
+        except OSError:
+            raise SystemExit(f"port {PORT} is in use: pick another with --port") from None
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
     tmp = Path(tempfile.mkdtemp(prefix="civic-bench-"))
