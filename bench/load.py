@@ -1,12 +1,14 @@
 """Load benchmark: civic's pages under gunicorn vs a bare Flask "hello", measured with wrk.
 
     python bench/load.py [--db sqlite|postgresql] [--residents 50000] [--duration 10]
+                         [--cache-ttl 0]   # 0: measure with the page cache off
 
 Starts gunicorn (2 sync workers, production config) on a freshly migrated and bulk-loaded
 database, then a bare Flask app under the same gunicorn config, and measures each page with
 wrk on loopback: throughput, its ratio to hello, and p50/p99 latency at the saturating load
-and at half of it (wrk's -R is not available in Debian's wrk 4.1, so "half load" uses half the
-connections). Needs Debian's wrk (apt-get install wrk); PostgreSQL runs under pg_virtualenv:
+and at half of it (wrk's -R is not available in Debian's wrk 4.1, so "half load" paces the same
+connections with a Lua delay() to about half the measured throughput). Needs Debian's wrk
+(apt-get install wrk); PostgreSQL runs under pg_virtualenv:
     pg_virtualenv -t python bench/load.py --db postgresql
 Never run inside CI: it prints figures, it does not assert them.
 """
@@ -14,10 +16,12 @@ Never run inside CI: it prints figures, it does not assert them.
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess  # noqa: S404 - fixed argument lists, no shell
 import sys
 import tempfile
@@ -47,10 +51,22 @@ def _gunicorn(app: str, env: dict, cwd: Path) -> subprocess.Popen:
         cwd=cwd, env=env)
 
 
-def _wrk(url: str, connections: int, duration: int) -> dict[str, float]:
-    out = subprocess.run(  # noqa: S603
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
-        capture_output=True, text=True, check=True).stdout
+def _wrk(url: str, connections: int, duration: int, rate: float | None = None) -> dict[str, float]:
+    """Closed loop at full speed; with ``rate``, each connection waits between requests so the
+    whole run offers about ``rate`` requests per second (wrk 4.1 has no -R: a Lua delay())."""
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    script = None
+    if rate:
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)  # noqa: SIM115
+        script.write(f"function delay() return {max(1, round(connections / rate * 1000))} end\n")
+        script.close()
+        cmd += ["-s", script.name]
+    try:
+        out = subprocess.run(  # noqa: S603
+            [*cmd, url], capture_output=True, text=True, check=True).stdout
+    finally:
+        if script:
+            os.unlink(script.name)
 
     def ms(label: str) -> float:
         m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
@@ -67,18 +83,35 @@ def _wrk(url: str, connections: int, duration: int) -> dict[str, float]:
 
 def main() -> None:
     """Run the benchmark and print a table."""
+    global PORT  # noqa: PLW0603 - one port for the whole run
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--residents", type=int, default=50_000)
     parser.add_argument("--quartiers", type=int, default=20)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--port", type=int, default=8097, help="loopback port (must be free)")
+    parser.add_argument("--cache-ttl", type=float, default=None,
+                        help="CIVIC_PAGE_CACHE_TTL for the run (0: page cache off)")
     args = parser.parse_args()
+    PORT = args.port
+    with socket.socket() as probe:  # else wrk would silently measure whatever listens there
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is fine
+        try:
+            probe.bind(("127.0.0.1", PORT))
+            probe.listen()
+        except OSError:
+            raise SystemExit(f"port {PORT} is in use: pick another with --port") from None
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
     tmp = Path(tempfile.mkdtemp(prefix="civic-bench-"))
     env = {**os.environ, "CIVIC_ENV": "production", "CIVIC_SECRET_KEY": "bench-secret",
-           "FLASK_APP": "app.py", "CIVIC_MAIL_BACKEND": "outbox"}
+           "FLASK_APP": "app.py", "CIVIC_MAIL_BACKEND": "outbox",
+           "CIVIC_PAGE_CACHE_GENERATION_FILE": str(tmp / "page-cache-generation")}
+    if not env.get("CIVIC_ENCRYPTION_KEYS"):  # production refuses to start without one
+        env["CIVIC_ENCRYPTION_KEYS"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    if args.cache_ttl is not None:
+        env["CIVIC_PAGE_CACHE_TTL"] = str(args.cache_ttl)
     if args.db == "sqlite":
         env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.db"
     else:
@@ -116,18 +149,22 @@ def main() -> None:
         _wait(base + "/")
         for name, path in pages.items():
             results[name] = _wrk(base + path, args.connections, args.duration)
-            half = _wrk(base + path, max(1, args.connections // 2), args.duration)
+            half = _wrk(base + path, args.connections, args.duration,
+                        rate=results[name]["rps"] / 2)
             results[name]["p99_half"] = half["p99"]
+            results[name]["rps_half"] = half["rps"]
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait()
     ref = results["hello (bare Flask)"]["rps"]
     print(f"\n{args.db}: gunicorn -w 2, wrk -t2 -c{args.connections} -d{args.duration}s")
+    print("(½ load: the same connections paced to half the measured req/s; its req/s and p99)")
     print(f"{'page':22} {'req/s':>8} {'÷hello':>7} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'p99 ½ ms':>9} {'errors':>6}")
+          f"{'½ req/s':>8} {'½ p99 ms':>9} {'errors':>6}")
     for name, r in results.items():
         print(f"{name:22} {r['rps']:8.0f} {r['rps'] / ref:7.2f} {r['p50']:7.1f} {r['p99']:7.1f} "
-              f"{r.get('p99_half', float('nan')):9.1f} {r['errors']:6d}")
+              f"{r.get('rps_half', float('nan')):8.0f} {r.get('p99_half', float('nan')):9.1f} "
+              f"{r['errors']:6d}")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

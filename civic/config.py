@@ -49,6 +49,11 @@ class DefaultConfig:
                                         "oriente": 7, "pris_en_charge": 30}
     CIVIC_CONCIERGERIE_ANSWER_TARGET_HOURS = 48
     CIVIC_CONCIERGERIE_AT_RISK_DAYS = 7
+    # Visitors' public pages and the open-data API are cached this many seconds per worker
+    # (0: off); any committed write empties the cache at once (civic/core/cache.py).
+    CIVIC_PAGE_CACHE_TTL = 30
+    CIVIC_PAGE_CACHE_MAX_BYTES = 32 * 1024 * 1024
+    CIVIC_PAGE_CACHE_GENERATION_FILE: str | None = None  # instance/page-cache-generation
 
 
 class ProductionConfig(DefaultConfig):
@@ -78,6 +83,8 @@ def env_overrides() -> dict:
                 out[name] = value
             elif name == "MAIL_PORT":
                 out[name] = int(value)
+            elif name == "PAGE_CACHE_TTL":
+                out[key] = float(value)
             elif name == "MAIL_USE_TLS":
                 out[name] = value.lower() in ("1", "true", "yes")
             elif name in ("ENCRYPTION_KEY", "ENCRYPTION_KEYS"):

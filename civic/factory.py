@@ -121,7 +121,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    """The user's setting, then the switcher (session), then Accept-Language."""
+    """The user's setting, then the switcher (session, then cookie), then Accept-Language."""
     from flask import current_app, has_request_context
 
     languages = current_app.config["CIVIC_LANGUAGES"]
@@ -131,6 +131,8 @@ def select_locale() -> str:
         return current_user.locale
     if session.get("lang") in languages:
         return session["lang"]
+    if request.cookies.get("lang") in languages:
+        return request.cookies["lang"]
     return request.accept_languages.best_match(languages) or current_app.config[
         "BABEL_DEFAULT_LOCALE"
     ]
@@ -224,6 +226,9 @@ def _register_hooks(app: Flask) -> None:
 
     app.before_request(reject_nul_bytes)
     app.before_request(enforce_access)
+    from civic.core import cache as page_cache
+
+    page_cache.init_app(app)  # after the access check: only public views are cached
 
     @app.after_request
     def security_headers(response):  # noqa: ANN001, ANN202

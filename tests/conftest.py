@@ -115,6 +115,8 @@ def post_form(client, url: str, data: dict, *, token_page: str | None = None, **
     html = page.get_data(as_text=True)
     if "csrf_token" not in html:
         html = client.get("/").get_data(as_text=True)
+    if "csrf_token" not in html:  # visitors' pages carry no token (GET language switcher)
+        html = client.get("/compte/connexion").get_data(as_text=True)
     return client.post(url, data={"csrf_token": csrf_from(html), **data}, **kw)
 
 

@@ -40,6 +40,25 @@ def test_etag_and_cors(client, territory):
     assert client.get("/api/v1/communes", headers={"If-None-Match": etag}).status_code == 304
 
 
+def test_every_get_declares_etag_if_none_match_and_304(client, territory):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    for path, item in doc["paths"].items():
+        op = item["get"]
+        assert {"$ref": "#/components/parameters/IfNoneMatch"} in op["parameters"], path
+        assert op["responses"]["200"]["headers"]["ETag"], path
+        assert "304" in op["responses"], path
+    assert doc["components"]["parameters"]["IfNoneMatch"]["in"] == "header"
+    etag = client.get("/api/v1/quartiers/DEN-01").headers["ETag"]
+    assert client.get("/api/v1/quartiers/DEN-01",
+                      headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_conditions_never_turn_an_error_into_a_304(client, territory):
+    for url in ("/api/v1/quartiers/NOPE", "/api/v1/quartiers?limit=0"):
+        resp = client.get(url, headers={"If-None-Match": "*"})
+        assert resp.status_code in (400, 404) and resp.is_json, url
+
+
 def test_openapi_document_is_3_1_and_lists_the_paths(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")

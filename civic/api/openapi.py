@@ -11,7 +11,6 @@ def _get(summary: str, schema: dict[str, Any], params: list | None = None,
          not_found: bool = False) -> dict[str, Any]:
     responses: dict[str, Any] = {
         "200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
-        "304": {"description": "Not modified (ETag)"},
     }
     if params:
         responses["400"] = {"description": "Bad parameter",
@@ -377,8 +376,42 @@ COUNCIL_SCHEMAS: dict[str, Any] = {
 }
 
 
+ETAG_HEADER = {"$ref": "#/components/headers/ETag"}
+IF_NONE_MATCH = {"$ref": "#/components/parameters/IfNoneMatch"}
+
+
+def _conditional_gets(doc: dict[str, Any]) -> dict[str, Any]:
+    """Declare ETag / If-None-Match / 304 on every GET operation (every endpoint sets an ETag
+    on its 200 answer and answers a matching If-None-Match with an empty 304)."""
+    doc["components"]["headers"] = {"ETag": {
+        "description": "Entity tag of the representation; send it back in If-None-Match",
+        "schema": {"type": "string"}}}
+    doc["components"]["parameters"] = {"IfNoneMatch": {
+        "name": "If-None-Match", "in": "header", "required": False,
+        "description": "ETag(s) of a representation the client already has: a match gets 304",
+        "schema": {"type": "string"}}}
+    for item in doc["paths"].values():
+        op = item.get("get")
+        if op is None:
+            continue
+        params = op.get("parameters", [])
+        if IF_NONE_MATCH not in params:
+            op["parameters"] = [*params, IF_NONE_MATCH]  # a copy: lists may be shared
+        responses = op["responses"]
+        if "200" in responses:
+            responses["200"].setdefault("headers", {})["ETag"] = ETAG_HEADER
+        responses["304"] = {"description": "Not modified: the If-None-Match ETag still "
+                                           "matches (empty body)",
+                            "headers": {"ETag": ETAG_HEADER}}
+    return doc
+
+
 def openapi_document() -> dict[str, Any]:
     """Build the document (cheap; cached by the client through its ETag)."""
+    return _conditional_gets(_document())
+
+
+def _document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {

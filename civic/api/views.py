@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from civic.actionplan import services as actionplan
 from civic.actionplan.models import Plan, PlanNode
@@ -28,6 +29,8 @@ def _json(data: Any, status: int = 200) -> Response:
     resp = Response(json.dumps(data, ensure_ascii=False), status=status,
                     mimetype="application/json")
     resp.headers["Access-Control-Allow-Origin"] = "*"
+    if status != 200:
+        return resp  # conditions apply to successful answers only (RFC 9110, 13.2.1)
     resp.add_etag()
     return resp.make_conditional(request)
 
@@ -72,7 +75,8 @@ def openapi():
 @public
 def communes():
     """Communes with their quartier codes."""
-    rows = db.session.execute(select(Commune).order_by(Commune.name)).scalars().all()
+    rows = db.session.execute(select(Commune).order_by(Commune.name).options(
+        selectinload(Commune.quartiers).load_only(Quartier.code))).scalars().all()
     return _json({"items": [
         {"name": c.name, "insee_code": c.insee_code, "quartiers": [q.code for q in c.quartiers]}
         for c in rows
@@ -87,7 +91,7 @@ def quartiers():
     if isinstance(paging, Response):
         return paging
     limit, offset = paging
-    stmt = select(Quartier).join(Commune)
+    stmt = select(Quartier).join(Commune).options(contains_eager(Quartier.commune))
     commune = request.args.get("commune")
     if commune is not None and len(commune) > TEXT_MAX:
         return _error(400, f"commune must be at most {TEXT_MAX} characters")
@@ -114,6 +118,7 @@ def quartier(code: str):
         return _error(400, f"code must be at most {TEXT_MAX} characters")
     q = db.session.execute(
         select(Quartier).where(Quartier.code == code.upper()[:20])
+        .options(joinedload(Quartier.commune))
     ).scalar_one_or_none()
     if q is None:
         return _error(404, "no quartier with this code")

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -96,7 +97,8 @@ def campaign_form(quartiers: list[tuple[int, str]], **kwargs: Any) -> CampaignFo
 
     for qid, label in quartiers:
         setattr(CampaignForm, f"envelope_{qid}", euros_field(
-            _l("Envelope of %(quartier)s (euros)", quartier=label)))
+            # escaped here: a lazy string's __html__ is taken as safe markup by WTForms' labels
+            _l("Envelope of %(quartier)s (euros)", quartier=escape(label))))
     CampaignForm.envelope_fields = [(qid, f"envelope_{qid}") for qid, _label in quartiers]
     return CampaignForm(**kwargs)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms import HiddenField
 
 from civic.actionplan import services as actionplan
+from civic.core.cache import uncached
 from civic.extensions import db
 from civic.permissions import public
 from civic.territory.models import Commune, Quartier
@@ -71,7 +73,12 @@ def bienveilleurs():
 @public
 def quartiers():
     """Communes and their quartiers."""
-    communes = db.session.execute(select(Commune).order_by(Commune.name)).scalars().all()
+    # Two queries whatever the number of communes (was 1 + one per commune), without the
+    # quartiers' outlines (GeoJSON, possibly large), which this page does not show.
+    communes = db.session.execute(
+        select(Commune).order_by(Commune.name).options(
+            selectinload(Commune.quartiers).defer(Quartier.outline_geojson))
+    ).scalars().all()
     return render_template("core/quartiers.html", communes=communes)
 
 
@@ -89,14 +96,37 @@ def privacy():
     return render_template("core/privacy.html")
 
 
-@bp.route("/langue", methods=["POST"])
+LANG_COOKIE = "lang"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+@bp.route("/langue", methods=["GET", "POST"])
 @public
+@uncached
 def set_language():
-    """Switch language (kept in the session, and in the profile when signed in)."""
-    form = LanguageForm()
-    if form.validate_on_submit() and form.lang.data in current_app.config["CIVIC_LANGUAGES"]:
-        session["lang"] = form.lang.data
+    """Switch language, then go back to the page (a local path only).
+
+    Anonymous visitors use GET (``/langue?lang=en&next=/path``): the choice goes into a
+    ``lang`` cookie, so pages carry neither a CSRF token nor a session and can be cached.
+    Signed-in users POST (CSRF-protected), which also saves the choice in their profile.
+    """
+    languages = current_app.config["CIVIC_LANGUAGES"]
+    response = redirect(safe_next())
+    if request.method == "POST":
+        form = LanguageForm()
+        lang = form.lang.data if form.validate_on_submit() else None
+    else:
+        lang = request.args.get("lang")
+    if lang not in languages:
+        return response
+    response.set_cookie(LANG_COOKIE, lang, max_age=LANG_COOKIE_MAX_AGE, path="/",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True,
+                        samesite="Lax")
+    if request.method == "POST":
+        session["lang"] = lang
         if current_user.is_authenticated:
-            current_user.locale = form.lang.data
+            current_user.locale = lang
             db.session.commit()
-    return redirect(safe_next())
+    elif "lang" in session:
+        session.pop("lang")  # an older choice kept in the session must not override this one
+    return response

@@ -75,6 +75,14 @@ def test_keyboard_only_login(page: Page):
 def test_works_without_javascript(browser, base_url):
     ctx = browser.new_context(java_script_enabled=False, base_url=base_url, locale="fr-FR")
     page = ctx.new_page()
+    page.goto("/quartiers")
+    page.get_by_role("button", name="English").click()  # visitors: a GET form, a cookie
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert page.url.endswith("/quartiers")
+    assert {c["name"] for c in ctx.cookies()} == {"lang"}  # and no session
+    page.get_by_role("button", name="Français").focus()  # keyboard: a native button
+    page.keyboard.press("Enter")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
     page.goto("/compte/connexion")
     page.get_by_label("Adresse électronique").fill("habitante@demo.civic.example")
     page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
