@@ -148,10 +148,12 @@ def test_summaries_shared_between_runs_change_nothing(seed: int) -> None:
             ks = [rng.randint(0, 12) for _ in range(10)]
             for k in ks:
                 start = e.budget + k * rng.choice([1, 100]) * e.n
-                fresh = engine.mes_fast(engine.ApprovalIndex(e, utility), ranks, start, True)
+                alone = engine.ApprovalIndex(e, utility)
+                fresh = engine.mes_fast(alone, ranks, start, True)
                 before = _count_states(shared.history)
                 again = engine.mes_fast(shared, ranks, start, True)
-                if _count_states(shared.history) == before and len(again[0].selected) > 1:
+                seen = _count_states(shared.history) == before
+                if seen and len(again[0].selected) > 1:
                     reused += 1  # went only through states seen before
                 assert _summary(again[0]) == _summary(fresh[0])
                 assert again[1] == fresh[1]
