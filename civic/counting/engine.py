@@ -498,6 +498,48 @@ class ApprovalIndex:
         self.path = np.zeros((1024, max(1, len(e.ids))), dtype=self.path_dtype)
         self.unit = [e.costs[p] if utility == "cost" else 1 for p in range(len(e.ids))]
         self.free, self.candidates = mes_eligible(e, utility)
+        # Supporter summaries shared between mes_fast runs (see _History).
+        self.history = _History()
+        self.clock = 0
+
+
+class _History:
+    """A state of mes_fast's budget classes, reached from the start by a
+    sequence of rounds, with the supporter summaries computed in it.
+
+    Which class holds which value id depends only on the rounds so far: the
+    project funded and the value ids that kept money, in the order they were
+    given new ids (`kept`) — never on the starting budget, which only moves
+    the float and exact values of the ids. So runs at different starts (add1)
+    that go through the same rounds share the same classes, and a summary
+    (value ids of a project's supporters and how many voters hold each) found
+    in one is valid in the other. It is stored in the order the previous run
+    sorted it by budget, which is usually still sorted (checked each time)."""
+
+    __slots__ = ("summaries", "children", "used")
+
+    def __init__(self) -> None:
+        # project -> (value ids, voters, sorted by a run's budgets?)
+        self.summaries: dict[int, tuple[Any, Any, bool]] = {}
+        self.children: dict[tuple[int, bytes], _History] = {}
+        self.used = 0
+
+    def child(self, p: int, kept: Any, clock: int) -> _History:
+        key = (p, kept.tobytes())
+        node = self.children.get(key)
+        if node is None:
+            node = self.children[key] = _History()
+        node.used = clock
+        return node
+
+    def prune(self, oldest: int) -> None:
+        """Forget the states no run since `oldest` went through."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            for key in [k for k, c in node.children.items() if c.used < oldest]:
+                del node.children[key]
+            stack.extend(node.children.values())
 
 
 def mes_fast(
@@ -551,6 +593,11 @@ def mes_fast(
     free = sorted(a.free, key=ranks.__getitem__)
     run = MESRun(selected=list(free), start=start)
     won: list[tuple[float, Fraction, int]] = []
+    a.clock += 1
+    node = a.history
+    node.used = a.clock
+    if a.clock % 4 == 0:
+        a.history.prune(a.clock - 4)
 
     def exact_one(v: int) -> int:
         """Exact budget of value v, times D."""
@@ -570,11 +617,17 @@ def mes_fast(
         return total
 
     def summary(p: int) -> tuple[Any, Any]:
-        """Distinct nonzero budget value ids of p's supporters, and how many."""
+        """Distinct nonzero budget value ids of p's supporters, and how many
+        (read from the shared history when a run went through this state)."""
+        hit = node.summaries.get(p)
+        if hit is not None:
+            return hit[0], hit[1]
         counts = np.bincount(vid[a.supp[p]], weights=a.supp_mult[p])
         counts[0] = 0
         ids = np.flatnonzero(counts)
-        return ids, counts[ids]
+        ws = counts[ids]
+        node.summaries[p] = ids, ws, False
+        return ids, ws
 
     def exact_price(p: int, ids: Any, ws: Any) -> tuple | None:
         """Fallback: the price from exact budgets, sorted exactly."""
@@ -604,11 +657,12 @@ def mes_fast(
             return None
         need = costs[p] * n
         f = fv[ids]
-        if len(ids) > 1:
+        if len(ids) > 1 and not (node.summaries[p][2] and (f[1:] >= f[:-1]).all()):
             order = np.argsort(f, kind="stable")
             ids = ids[order]
             ws = ws[order]
             f = f[order]
+            node.summaries[p] = ids, ws, True  # sorted, for the next run here
         paid = np.cumsum(f * ws)
         total_f = float(paid[-1])
         W = float(ws.sum())
@@ -776,6 +830,7 @@ def mes_fast(
         nv += new
         sp = a.supp[p]
         vid[sp] = remap[vid[sp]]
+        node = node.child(p, kept, a.clock)
         if nv > compact_at:
             # Forget values no class holds any more.
             used = np.bincount(vid, minlength=nv)
