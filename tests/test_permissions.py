@@ -70,7 +70,8 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     # Vote results (issue 5).
     "api.campaign_results": P, "api.campaign_ballots": P,
     **{f"results.{e}": P for e in ("results", "download_csv", "download_json",
-                                   "download_pabulib", "ballots", "check_ballot")},
+                                   "download_pabulib", "ballots", "check_ballot",
+                                   "open_data_bundle")},
     **{f"results.{e}": frozenset({"coordinator", "admin"}) for e in ("recount", "publish")},
     # Participatory budget (issue 4).
     **{f"budgeting.{e}": P for e in ("campaigns", "campaign", "proposals", "proposal", "image")},

@@ -5,8 +5,10 @@ and the "check my ballot" page."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import zipfile
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -130,8 +132,13 @@ def _download(content: str, mimetype: str, name: str) -> Response:
 def download_csv(campaign_id: int, envelope_id: int):
     """One envelope's results as CSV (one line per project)."""
     campaign = _campaign_or_404(campaign_id)
-    result = res.envelope_results(_run_or_404(_envelope_or_404(campaign, envelope_id)),
-                                  check_chain=False)
+    run = _run_or_404(_envelope_or_404(campaign, envelope_id))
+    return _download(_results_csv(run), "text/csv",
+                     f"resultats-{campaign.id}-{envelope_id}.csv")
+
+
+def _results_csv(run) -> str:  # noqa: ANN001
+    result = res.envelope_results(run, check_chain=False)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["project_id", "title", "cost_cents", "votes", "score", "funded",
@@ -141,8 +148,7 @@ def download_csv(campaign_id: int, envelope_id: int):
                          ln.figures["cost_cents"], ln.figures["votes"], ln.figures["score"],
                          int(ln.funded), ln.figures["order"] or "", ln.figures["reason"],
                          int(ln.other_funded)])
-    return _download(out.getvalue(), "text/csv",
-                     f"resultats-{campaign.id}-{envelope_id}.csv")
+    return out.getvalue()
 
 
 @bp.route("/campagnes/<int:campaign_id>/resultats/<int:envelope_id>.json")
@@ -151,15 +157,19 @@ def download_json(campaign_id: int, envelope_id: int):
     """One envelope's count exactly as stored (canonical JSON), with its digests."""
     campaign = _campaign_or_404(campaign_id)
     run = _run_or_404(_envelope_or_404(campaign, envelope_id))
-    doc = {"campaign_id": campaign.id, "envelope_id": envelope_id, "run_id": run.id,
+    return _download(_results_json(campaign, run), "application/json",
+                     f"resultats-{campaign.id}-{envelope_id}.json")
+
+
+def _results_json(campaign: Campaign, run) -> str:  # noqa: ANN001
+    doc = {"campaign_id": campaign.id, "envelope_id": run.envelope_id, "run_id": run.id,
            "input_digest": run.input_digest, "output_digest": run.output_digest,
            "chain_head": run.chain_head or None,
            "published": run.published_at is not None,
            "titles": {ln.pid: ln.proposal.title for ln in res.envelope_results(
                run, check_chain=False).lines if ln.proposal},
            "count": json.loads(run.output_json)}
-    return _download(json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=1),
-                     "application/json", f"resultats-{campaign.id}-{envelope_id}.json")
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=1)
 
 
 @bp.route("/campagnes/<int:campaign_id>/resultats/<int:envelope_id>.pb")
@@ -175,6 +185,62 @@ def download_pabulib(campaign_id: int, envelope_id: int):
         abort(404)
     return _download(export_text(envelope), "text/plain; charset=utf-8",
                      f"campagne-{campaign.id}-enveloppe-{envelope_id}.pb")
+
+
+@bp.route("/campagnes/<int:campaign_id>/donnees-ouvertes.zip")
+@public
+def open_data_bundle(campaign_id: int):
+    """Everything published about a campaign's vote in one zip: per envelope the results
+    (CSV, JSON), the Pabulib file and the chained ballot list (when 5 ballots or more), a
+    README and the SHA-256 of every file. Same data, same bytes (fixed file dates)."""
+    from civic.voting.pabulib_io import export_text
+
+    campaign = _campaign_or_404(campaign_id)
+    runs = [(e, counting.published_run(e)) for e in campaign.envelopes]
+    runs = [(e, r) for e, r in runs if r is not None]
+    if not runs:
+        abort(404)
+    files: dict[str, str] = {}
+    for envelope, run in runs:
+        stem = f"enveloppe-{envelope.id}"
+        files[f"{stem}/resultats.csv"] = _results_csv(run)
+        files[f"{stem}/resultats.json"] = _results_json(campaign, run)
+        if run.ballots_count >= counting.MIN_PUBLISHED:
+            files[f"{stem}/vote.pb"] = export_text(envelope)
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(["position", "lookup", "choices", "chain_link"])
+            listing = res.ballot_page(run, 1, max(1, run.ballots_count))
+            writer.writerows(listing.entries)
+            files[f"{stem}/bulletins.csv"] = out.getvalue()
+    readme = [f"{campaign.title}", "",
+              "Open data of the vote (civic). One folder per envelope:"]
+    for envelope, run in runs:
+        readme.append(f"- enveloppe-{envelope.id}: {res.envelope_name(envelope)}; "
+                      f"{run.ballots_count} ballots; chain head {run.chain_head or '-'}")
+    readme += ["", "resultats.csv / resultats.json: the published count (rule, winners, "
+               "explanations, greedy vs MES comparison) with its input and output digests.",
+               "vote.pb: projects and anonymised ballots in the Pabulib format "
+               "(https://pabulib.org/format).",
+               "bulletins.csv: the published ballot list, ordered by lookup; each chain_link "
+               "is sha256(previous link, lookup, choices); the last one is the chain head "
+               "shown on the results page. A voter's lookup is sha256 of their receipt.",
+               f"Lists of fewer than {counting.MIN_PUBLISHED} ballots are withheld.",
+               "SHA256SUMS: the checksum of every file."]
+    files["LISEZMOI.txt"] = "\n".join(readme) + "\n"
+    sums = "".join(f"{hashlib.sha256(text.encode()).hexdigest()}  {name}\n"
+                   for name, text in sorted(files.items()))
+    files["SHA256SUMS"] = sums
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(f"campagne-{campaign.id}/{name}", (2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[name])
+    resp = Response(buffer.getvalue(), mimetype="application/zip")
+    resp.headers["Content-Disposition"] = (
+        f'attachment; filename="campagne-{campaign.id}-donnees-ouvertes.zip"')
+    return resp
 
 
 @bp.route("/campagnes/<int:campaign_id>/bulletins/<int:envelope_id>")

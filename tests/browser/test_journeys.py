@@ -151,7 +151,7 @@ def _pages_for(live_app, role: str) -> list[str]:
                 if "GET" not in rule.methods or rule.endpoint == "static" \
                         or rule.rule.startswith("/api/") or rule.endpoint in (
                             "accounts.export", "budgeting.image", "realisation.photo") \
-                        or rule.rule.endswith((".ics", ".csv", ".json", ".pb")):  # files
+                        or rule.rule.endswith((".ics", ".csv", ".json", ".pb", ".zip")):  # files
                     continue
                 access = access_of(rule.endpoint)
                 allowed = access == PUBLIC or (user is not None and user_can(user, access))

@@ -153,6 +153,46 @@ def test_downloads_parse_back(app, client):
     assert all(not b.extra for b in profile.ballots)  # no voter attribute
 
 
+def test_open_data_bundle_holds_every_published_file_with_checksums(app, client):
+    import hashlib
+    import zipfile
+
+    with app.app_context():
+        s, _receipts = closed_vote()
+        cid, city_id = s.campaign.id, s.city.id
+        titles = [p.title for p in s.city_options]
+        coord = make_user("coord2@example.org", roles=("coordinator",))
+        counting.count_campaign(s.campaign, coord)
+        db.session.commit()
+    assert client.get(f"{BASE}/{cid}/donnees-ouvertes.zip").status_code == 404  # unpublished
+    with app.app_context():
+        from civic.accounts.models import User
+        from civic.budgeting.models import Campaign
+
+        counting.publish_results(db.session.get(Campaign, cid),
+                                 db.session.execute(select(User).where(
+                                     User.email == "coord2@example.org")).scalar_one())
+        db.session.commit()
+    first = client.get(f"{BASE}/{cid}/donnees-ouvertes.zip")
+    assert first.status_code == 200 and first.mimetype == "application/zip"
+    assert client.get(f"{BASE}/{cid}/donnees-ouvertes.zip").data == first.data  # same bytes
+    archive = zipfile.ZipFile(io.BytesIO(first.data))
+    files = {n.split("/", 1)[1]: archive.read(n) for n in archive.namelist()}
+    stem = f"enveloppe-{city_id}"
+    for name in ("resultats.csv", "resultats.json", "vote.pb", "bulletins.csv"):
+        assert f"{stem}/{name}" in files
+    for line in files["SHA256SUMS"].decode().splitlines():
+        digest, name = line.split("  ")
+        assert hashlib.sha256(files[name]).hexdigest() == digest
+    instance, profile = parse_pabulib(files[f"{stem}/vote.pb"].decode())
+    assert len(profile.ballots) == len(CITY_BALLOTS)
+    rows = list(csv.DictReader(io.StringIO(files[f"{stem}/bulletins.csv"].decode())))
+    doc = json.loads(files[f"{stem}/resultats.json"])
+    assert len(rows) == len(CITY_BALLOTS) and rows[-1]["chain_link"] == doc["chain_head"]
+    assert {r["title"] for r in csv.DictReader(io.StringIO(
+        files[f"{stem}/resultats.csv"].decode()))} == set(titles)
+
+
 def test_ballot_list_is_chained_and_withheld_under_five(app, client):
     cid, city_id, quartier_id, _t, _r = _published(app)
     html = client.get(f"{BASE}/{cid}/bulletins/{city_id}").get_data(as_text=True)
