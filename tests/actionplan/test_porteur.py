@@ -175,3 +175,22 @@ def test_my_actions_lists_the_porteurs_actions_and_the_dashboard_links_it(app, c
     assert f"/plan-d-action/fiche/{world['mine']}/indicateurs/valeur" in html
     assert f"/plan-d-action/fiche/{world['other']}\"" not in html
     assert "/conseils-citoyens/mes-questions" in html
+
+
+def test_admin_grants_the_porteur_role_from_the_admin_page(app, client, world):
+    with app.app_context():
+        ines_id = _user("ines@example.org").id
+    login(client, "admin@example.org")
+    url = f"/admin/utilisateurs/{ines_id}"
+    html = client.get(url).get_data(as_text=True)
+    assert "Porteur d&#39;action" in html or "Porteur d'action" in html
+    assert "1.1.1 — " in html  # the action is offered as a scope
+    assert post_form(client, url, {"role": "porteur", "scope_id": ""}).status_code == 422
+    assert post_form(client, url, {"role": "porteur",
+                                   "scope_id": world["branch"]}).status_code == 422
+    assert post_form(client, url, {"role": "porteur",
+                                   "scope_id": world["mine"]}).status_code == 302
+    other = app.test_client()
+    login(other, "ines@example.org")
+    assert other.get(f"/plan-d-action/fiche/{world['mine']}/statut").status_code == 200
+    assert other.get(f"/plan-d-action/fiche/{world['other']}/statut").status_code == 403
