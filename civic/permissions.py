@@ -25,7 +25,7 @@ class RoleDef:
 
     name: str
     title: Any
-    scope: str | None = None  # "service", "council", "interlocutor", "campaign" or None
+    scope: str | None = None  # "service", "council", "interlocutor", "campaign", "action"
     grantable: bool = True
 
 
@@ -45,6 +45,10 @@ ROLES: dict[str, RoleDef] = {
         # Staff of a polling station of one budget campaign: marks residents who vote on
         # paper and keys the paper ballots (each one twice, by two agents).
         RoleDef("desk_agent", _l("Voting-desk agent"), scope="campaign"),
+        # The owner of one action of the plan (one grant per action, scope_id = PlanNode.id):
+        # updates that action's status, indicator values and participation, and answers
+        # the councils' questions on it.
+        RoleDef("porteur", _l("Action owner (porteur)"), scope="action"),
     )
 }
 
@@ -60,6 +64,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "coordination.verify": frozenset({"coordinator"}),
     # Updating the action plan (status, indicators, porteurs): the politique de la ville team.
     "actionplan.manage": frozenset({"coordinator", "admin"}),
+    # Updating one action (status, indicator values, participation): the team, and the
+    # porteurs of that action; views check the action (civic.actionplan.services
+    # .can_update_action), so a porteur gets 403 on the other actions.
+    "actionplan.update": frozenset({"coordinator", "admin", "porteur"}),
+    # A porteur's own pages: their actions, and the councils' questions on them.
+    "actionplan.own": frozenset({"porteur"}),
     # Bienveilleurs network. Referrals are further checked per object (author, assigned
     # coordinator, interlocutor it was handed to): see civic.bienveilleurs.services.
     "network.manage": frozenset({"coordinator"}),

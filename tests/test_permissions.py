@@ -45,8 +45,12 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     "actionplan.plan": P, "actionplan.node": P, "actionplan.export_csv": P,
     "actionplan.report": P, "actionplan.report_csv": P,
     **{f"actionplan.{e}": frozenset({"coordinator", "admin"}) for e in (
-        "change_status", "edit_action", "add_indicator", "record_value",
-        "record_participation", "import_csv")},
+        "edit_action", "add_indicator", "import_csv")},
+    # Porteurs update their own actions (the world's porteur owns the world's action; the
+    # 403 on other actions is in tests/actionplan/test_porteur.py).
+    **{f"actionplan.{e}": frozenset({"coordinator", "admin", "porteur"}) for e in (
+        "change_status", "record_value", "record_participation")},
+    "actionplan.my_actions": frozenset({"porteur"}),
     "api.plans": P, "api.plan": P, "api.action": P,
     # Bienveilleurs: anonymous visitors see the network, the public directory and how to
     # join; council members see statistics only; referrals and conciergerie requests are
@@ -93,6 +97,9 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     **{f"councils.{e}": P for e in ("council", "draw", "meeting", "meeting_ics", "calendar",
                                     "report")},
     "councils.apply": frozenset(ROLES),
+    # The porteur answers the councils' questions on their actions (the world's question is
+    # on the world porteur's action).
+    **{f"councils.{e}": frozenset({"porteur"}) for e in ("porteur_questions", "porteur_answer")},
     **{f"councils.{e}": frozenset({"coordinator", "admin"}) for e in (
         "manage", "add_member", "end_member", "run_draw", "new_meeting", "convene",
         "attendance", "minutes", "questions", "answer")},
@@ -133,7 +140,7 @@ def world(app):
         users = {"admin": make_user("admin@example.org", roles=("admin",))}
         scopes = {"agent": svc.id, "council_member": council.id, "interlocutor": org.id}
         for role in ROLES:
-            if role in ("admin", "resident", "desk_agent"):  # desk_agent: after the campaign
+            if role in ("admin", "resident", "desk_agent", "porteur"):  # after their scope
                 continue
             users[role] = make_user(f"{role}@example.org", roles=((role, scopes.get(role)),))
         users["resident"] = make_user("resident@example.org")
@@ -143,6 +150,7 @@ def world(app):
         db.session.commit()
         plan = make_plan()
         action = plan_action(plan, "1.1.1")
+        users["porteur"] = make_user("porteur@example.org", roles=(("porteur", action.id),))
         grant = db.session.execute(select(RoleGrant)).scalars().first()
         bv = make_pipeline(users, q, org)
         budget_args = _budget_world(users["resident"], users["coordinator"], svc)

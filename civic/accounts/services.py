@@ -387,6 +387,14 @@ def scope_choices(role: str) -> list[tuple[int, str]]:
 
         rows = db.session.execute(select(Campaign).order_by(Campaign.id.desc())).scalars()
         return [(c.id, c.title) for c in rows]
+    if scope == "action":
+        from civic.actionplan.models import Plan, PlanNode
+
+        rows = db.session.execute(
+            select(PlanNode, Plan.slug).join(Plan, PlanNode.plan_id == Plan.id)
+            .where(PlanNode.kind == Plan.action_kind)
+            .order_by(Plan.slug, PlanNode.plan_id, PlanNode.id)).all()
+        return [(n.id, f"{slug} {n.code or ''} — {n.title}".replace("  ", " ")) for n, slug in rows]
     return []
 
 

@@ -37,6 +37,7 @@ from civic.actionplan.states import (
 )
 from civic.audit import audit
 from civic.extensions import db
+from civic.permissions import user_can
 from civic.territory.models import Quartier
 from civic.timeutil import utcnow
 
@@ -732,6 +733,30 @@ def get_action(node_id: int) -> PlanNode | None:
     """The action with this id (None for unknown ids and for nodes that are not actions)."""
     node = get_node(node_id)
     return node if node is not None and node.is_action else None
+
+
+# --- porteurs -----------------------------------------------------------------------------
+
+
+def can_update_action(user: Any, node: PlanNode | None) -> bool:
+    """True if the user may update this action: the coordination team (actionplan.manage),
+    or a porteur whose grant is scoped to this very action."""
+    if node is None or not node.is_action or not getattr(user, "is_authenticated", False):
+        return False
+    if user_can(user, "actionplan.manage"):
+        return True
+    return user.has_role("porteur", node.id)
+
+
+def actions_of_porteur(user: Any) -> list[PlanNode]:
+    """The actions a porteur's grants are scoped to, plan by plan, in the plan's order."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    ids = user.scopes("porteur")
+    if not ids:
+        return []
+    nodes = db.session.execute(select(PlanNode).where(PlanNode.id.in_(ids))).scalars().all()
+    return sorted((n for n in nodes if n.is_action), key=lambda n: (n.plan_id, n.key, n.id))
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,22 @@ def _action_or_404(node_id: int) -> PlanNode:
     return action
 
 
+def _updatable_action_or_403(node_id: int) -> PlanNode:
+    """The action, if the signed-in user may update it (the team, or its porteur)."""
+    action = _action_or_404(node_id)
+    if not services.can_update_action(current_user, action):
+        abort(403)
+    return action
+
+
+@bp.route("/mes-actions")
+@requires("actionplan.own")
+def my_actions():
+    """A porteur's actions, with the forms they may use on each."""
+    return render_template("actionplan/my_actions.html",
+                           actions=services.actions_of_porteur(current_user))
+
+
 @bp.route("/<int:plan_id>")
 @public
 def plan(plan_id: int):
@@ -92,15 +108,16 @@ def node(node_id: int):
         council_avis=councils.avis_on(the_node), council_questions=councils.questions_on(the_node),
         evaluations=cycle.evaluations_of(the_node),
         breakdown=services.breakdown_table,
+        can_update=services.can_update_action(current_user, the_node),
         participation=services.participation_by_stage(the_node) if the_node.is_action else [],
     )
 
 
 @bp.route("/fiche/<int:node_id>/statut", methods=["GET", "POST"])
-@requires("actionplan.manage")
+@requires("actionplan.update")
 def change_status(node_id: int):
-    """Change an action's status (coordination), through the transition table."""
-    action = _action_or_404(node_id)
+    """Change an action's status (coordination, or its porteur), through the transition table."""
+    action = _updatable_action_or_403(node_id)
     form = StatusForm()
     form.status.choices = [(s.value, s.title) for s in allowed_next(action.status)]
     form.replaced_by.choices = [("", _("— None —"))] + [
@@ -176,10 +193,10 @@ def add_indicator(node_id: int):
 
 
 @bp.route("/fiche/<int:node_id>/indicateurs/valeur", methods=["GET", "POST"])
-@requires("actionplan.manage")
+@requires("actionplan.update")
 def record_value(node_id: int):
     """Record a yearly target or measured value of one of the action's indicators."""
-    action = _action_or_404(node_id)
+    action = _updatable_action_or_403(node_id)
     form = IndicatorValueForm()
     form.indicator.choices = [(i.id, f"{i.name} ({i.unit})") for i in action.indicators]
     form.public.choices = [("", _("Everyone"))] + [(p.id, p.label) for p in action.plan.publics]
@@ -205,10 +222,10 @@ def record_value(node_id: int):
 
 
 @bp.route("/fiche/<int:node_id>/participation", methods=["GET", "POST"])
-@requires("actionplan.manage")
+@requires("actionplan.update")
 def record_participation(node_id: int):
     """Record what residents did at the start, at the heart or at the end of an action."""
-    action = _action_or_404(node_id)
+    action = _updatable_action_or_403(node_id)
     form = ParticipationForm()
     form.stage.choices = [(s.value, s.title) for s in ParticipationStage]
     if form.validate_on_submit():

@@ -72,7 +72,7 @@ def _grant_form(user: User) -> GrantForm:
     form = GrantForm()
     form.role.choices = [(r.name, str(r.title)) for r in ROLES.values() if r.grantable]
     scopes: list[tuple[object, str]] = [("", _("— None —"))]
-    for role in ("agent", "council_member"):
+    for role in ("agent", "council_member", "porteur"):
         label = ROLES[role].title
         scopes += [(sid, f"{label} : {name}") for sid, name in
                    account_services.scope_choices(role)]

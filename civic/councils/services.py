@@ -19,6 +19,7 @@ from sqlalchemy import select
 from civic.accounts import services as accounts
 from civic.accounts.models import User
 from civic.accounts.services import AccountError
+from civic.actionplan import services as actionplan
 from civic.actionplan.models import PlanNode
 from civic.actionplan.states import ActionStatus
 from civic.audit import audit
@@ -36,6 +37,7 @@ from civic.councils.models import (
 )
 from civic.extensions import db
 from civic.mail import send_email
+from civic.permissions import user_can
 from civic.territory.models import Council
 from civic.timeutil import utcnow
 
@@ -543,8 +545,17 @@ def ask_question(user: Any, council: Council, action: PlanNode | None, text: str
     return question
 
 
+def can_answer(actor: Any, question: CouncilQuestion) -> bool:
+    """The coordination team answers every question; a porteur, those on their actions."""
+    return user_can(actor, "councils.manage") or actionplan.can_update_action(
+        actor, question.node)
+
+
 def answer_question(actor: Any, question: CouncilQuestion, answer: str | None) -> None:
-    """Answer a council's question, for the porteur of the action."""
+    """Answer a council's question: the porteur of the action, or the team for them."""
+    if not can_answer(actor, question):
+        raise CouncilError(_("Only the porteur of the action or the coordination team may "
+                             "answer this question."))
     question.answer = clean_text(answer, "answer", 4000)
     question.answered_at = utcnow()
     question.answered_by_id = getattr(actor, "id", None)
@@ -557,6 +568,19 @@ def unanswered_questions() -> list[CouncilQuestion]:
     return list(db.session.execute(
         select(CouncilQuestion).where(CouncilQuestion.answered_at.is_(None))
         .order_by(CouncilQuestion.asked_at)).scalars())
+
+
+def questions_for_porteur(user: Any, *, answered: bool = False) -> list[CouncilQuestion]:
+    """Questions on the actions a porteur's grants are scoped to (unanswered ones by
+    default), oldest first."""
+    ids = [a.id for a in actionplan.actions_of_porteur(user)]
+    if not ids:
+        return []
+    done = CouncilQuestion.answered_at.is_not(None) if answered else \
+        CouncilQuestion.answered_at.is_(None)
+    return list(db.session.execute(
+        select(CouncilQuestion).where(CouncilQuestion.node_id.in_(ids), done)
+        .order_by(CouncilQuestion.asked_at, CouncilQuestion.id)).scalars())
 
 
 def avis_on(action: PlanNode) -> list[CouncilAvis]:

@@ -371,6 +371,41 @@ def answer(question_id: int):
                            question=question), _status(form)
 
 
+# --- porteurs of actions ---------------------------------------------------------------
+
+
+@bp.route("/mes-questions")
+@requires("actionplan.own")
+def porteur_questions():
+    """The councils' questions on the signed-in porteur's actions: waiting, then answered."""
+    return render_template("councils/porteur_questions.html",
+                           questions=services.questions_for_porteur(current_user),
+                           answered=services.questions_for_porteur(current_user, answered=True))
+
+
+@bp.route("/mes-questions/<int:question_id>", methods=["GET", "POST"])
+@requires("actionplan.own")
+def porteur_answer(question_id: int):
+    """A porteur answers a council's question on one of their actions (403 on the others)."""
+    question = _row_or_404(CouncilQuestion, question_id)
+    if not actionplan.can_update_action(current_user, question.node):
+        abort(403)
+    form = AnswerForm()
+    if not form.is_submitted():
+        form.answer.data = question.answer
+    if form.validate_on_submit():
+        try:
+            services.answer_question(current_user, question, form.answer.data)
+            db.session.commit()
+        except services.CouncilError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Answer published."), "success")
+            return redirect(url_for("councils.porteur_questions"))
+    return render_template("councils/answer_form.html", form=form,
+                           question=question), _status(form)
+
+
 # --- council members --------------------------------------------------------------------
 
 
