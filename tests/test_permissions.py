@@ -186,7 +186,6 @@ def _budget_world(resident, coordinator, svc):
     return {"campaign_id": campaign.id, "proposal_id": proposal.id,
             "envelope_id": campaign.envelopes[0].id,
             "image_id": proposal.images[0].id,
-            "envelope_id": campaign.envelopes[0].id,
             "review_id": review.reviews_of(proposal)[0].id}
 def _vote_world(users, budget_args) -> dict[str, int]:
     """A paper sheet keyed differently by two agents, and a realisation with a photo."""

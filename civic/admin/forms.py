@@ -55,7 +55,7 @@ class GrantForm(FlaskForm):
     """Grant a role."""
 
     role = SelectField(_l("Role"), validators=[InputRequired()], validate_choice=False)
-    scope_id = SelectField(_l("Scope (service or council)"), coerce=optional_int,
+    scope_id = SelectField(_l("Scope (service, council, organisation, campaign or action)"), coerce=optional_int,
                            validate_choice=False, validators=[Optional()])
 
 
