@@ -63,9 +63,9 @@ class Server:
              f"civic:create_app({config!r})"], cwd=ROOT, env=env)
         for _ in range(300):
             try:
-                requests.get(self.url + "/", timeout=2)
+                requests.get(self.url + "/", timeout=10)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 if self.proc.poll() is not None:
                     raise RuntimeError((tmp / "gunicorn.log").read_text())
                 time.sleep(0.1)
