@@ -2,6 +2,16 @@
 
     python bench/load.py [--db sqlite|postgresql] [--residents 50000] [--duration 10]
                          [--cache-ttl 0]   # 0: measure with the page cache off
+                         [--proposals 2000] [--reserve 10000] [--no-vote]
+
+With the vote (the default) the database also holds an open campaign (2,000 projects,
+100,000 ballots) and a closed one whose results are published (bench/bulk_load.py --vote),
+and the run measures the proposal list of a quartier, a proposal page, the results page and
+ballot submission: each POST is a distinct voter who has not voted yet, read by
+bench/vote.lua from a file of signed session cookies and CSRF tokens prepared offline
+(bench/bulk_load.py --vote-lines). A recorded vote is a 200 with the receipt page; afterwards
+the database must hold as many ballots as participations, and as many new ballots as
+recorded answers.
 
 Starts gunicorn (2 sync workers, production config) on a freshly migrated and bulk-loaded
 database, then a bare Flask app under the same gunicorn config, and measures each page with
@@ -17,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -51,19 +63,25 @@ def _gunicorn(app: str, env: dict, cwd: Path) -> subprocess.Popen:
         cwd=cwd, env=env)
 
 
-def _wrk(url: str, connections: int, duration: int, rate: float | None = None) -> dict[str, float]:
+def _wrk(url: str, connections: int, duration: int, rate: float | None = None,
+         votes: str | None = None) -> dict[str, float]:
     """Closed loop at full speed; with ``rate``, each connection waits between requests so the
-    whole run offers about ``rate`` requests per second (wrk 4.1 has no -R: a Lua delay())."""
+    whole run offers about ``rate`` requests per second (wrk 4.1 has no -R: a Lua delay()).
+    With ``votes`` (a --vote-lines file), the requests are bench/vote.lua's ballot POSTs."""
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
     script = None
-    if rate:
+    pace = max(1, round(connections / rate * 1000)) if rate else 0
+    if votes:
+        cmd += ["-s", str(ROOT / "bench" / "vote.lua")]
+    elif rate:
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)  # noqa: SIM115
         script.write(f"function delay() return {max(1, round(connections / rate * 1000))} end\n")
         script.close()
         cmd += ["-s", script.name]
     try:
+        tail = ["--", votes, str(pace), "2"] if votes else []
         out = subprocess.run(  # noqa: S603
-            [*cmd, url], capture_output=True, text=True, check=True).stdout
+            [*cmd, url, *tail], capture_output=True, text=True, check=True).stdout
     finally:
         if script:
             os.unlink(script.name)
@@ -77,8 +95,19 @@ def _wrk(url: str, connections: int, duration: int, rate: float | None = None) -
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": ms("50"), "p99": ms("99"),
-            "errors": int(errors.group(1)) if errors else 0}
+    result = {"rps": rps, "p50": ms("50"), "p99": ms("99"),
+              "errors": int(errors.group(1)) if errors else 0}
+    counted = re.search(r"VOTES recorded=(\d+) other=(\d+) exhausted=(\d+) sent=(\d+)", out)
+    if counted:
+        result.update(zip(("recorded", "other", "exhausted", "sent"),
+                          map(int, counted.groups()), strict=True))
+    return result
+
+
+def _loader(env: dict, *args: str) -> str:
+    return subprocess.run(  # noqa: S603
+        [str(BIN / "python"), "bench/bulk_load.py", *args], cwd=ROOT, env=env, check=True,
+        capture_output=True, text=True).stdout
 
 
 def main() -> None:
@@ -93,6 +122,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8097, help="loopback port (must be free)")
     parser.add_argument("--cache-ttl", type=float, default=None,
                         help="CIVIC_PAGE_CACHE_TTL for the run (0: page cache off)")
+    parser.add_argument("--no-vote", action="store_true",
+                        help="no campaigns: the pages of the first version only")
+    parser.add_argument("--proposals", type=int, default=2_000)
+    parser.add_argument("--reserve", type=int, default=10_000,
+                        help="residents who have not voted (two ballot POSTs each)")
     args = parser.parse_args()
     PORT = args.port
     with socket.socket() as probe:  # else wrk would silently measure whatever listens there
@@ -122,9 +156,10 @@ def main() -> None:
     subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True,  # noqa: S603
                    capture_output=True)
     t0 = time.perf_counter()
-    subprocess.run([str(BIN / "python"), "bench/bulk_load.py", "--residents",  # noqa: S603
-                    str(args.residents), "--quartiers", str(args.quartiers)],
-                   cwd=ROOT, env=env, check=True)
+    sizes = ["--residents", str(args.residents), "--quartiers", str(args.quartiers),
+             "--reserve", str(args.reserve)]
+    vote = [] if args.no_vote else ["--vote", "--proposals", str(args.proposals)]
+    print(_loader(env, *sizes, *vote), end="")
     print(f"bulk load: {time.perf_counter() - t0:.1f} s ({args.db})")
     base = f"http://127.0.0.1:{PORT}"
     pages = {
@@ -134,6 +169,26 @@ def main() -> None:
         "API quartiers": "/api/v1/quartiers",
         "API quartier": "/api/v1/quartiers/BEN-03",
     }
+    vote_files: list[str] = []
+    if not args.no_vote:
+        ids = json.loads(_loader(env, *sizes, "--check-votes"))
+        before = ids["ballots"]
+        pages.update({
+            "proposals of a quartier": f"/budget-participatif/campagnes/{ids['open_campaign']}"
+                                       f"/propositions?quartier={ids['quartier_id']}",
+            "proposal page": f"/budget-participatif/propositions/{ids['proposal_id']}",
+            "results page": f"/budget-participatif/campagnes/{ids['closed_campaign']}"
+                            "/resultats",
+        })
+        t1 = time.perf_counter()
+        lines_file = tmp / "votes.tsv"
+        print(_loader(env, *sizes, "--vote-lines", str(lines_file)), end="")
+        lines = lines_file.read_text().splitlines(keepends=True)
+        random.Random(8).shuffle(lines)  # noqa: S311 - spreads a voter's two envelopes
+        for part in (0, 1):  # full load, then half load: never the same voter twice
+            vote_files.append(str(tmp / f"votes-{part}.tsv"))
+            Path(vote_files[-1]).write_text("".join(lines[part::2]))
+        print(f"vote lines: {len(lines)} in {time.perf_counter() - t1:.1f} s")
     results: dict[str, dict] = {}
     hello = subprocess.Popen(  # noqa: S603
         [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{PORT}", "--access-logfile",
@@ -153,6 +208,30 @@ def main() -> None:
                         rate=results[name]["rps"] / 2)
             results[name]["p99_half"] = half["p99"]
             results[name]["rps_half"] = half["rps"]
+        if vote_files:
+            name = "ballot submission"
+            results[name] = _wrk(base + "/", args.connections, args.duration,
+                                 votes=vote_files[0])
+            half = _wrk(base + "/", args.connections, args.duration,
+                        rate=results[name]["rps"] / 2, votes=vote_files[1])
+            results[name]["p99_half"] = half["p99"]
+            results[name]["rps_half"] = half["rps"]
+            recorded = results[name]["recorded"] + half["recorded"]
+            after = json.loads(_loader(env, *sizes, "--check-votes"))
+            print(f"\nballot submission: full load {results[name]}, half load {half}")
+            print(f"ballots before {before}, after {after['ballots']} (+"
+                  f"{after['ballots'] - before}), participations {after['participations']}; "
+                  f"recorded answers (200 with a receipt) {recorded}")
+            print("CHECK ballots == participations:",
+                  "OK" if after["ballots"] == after["participations"] else "FAILED")
+            # A POST still in flight when wrk stops may be recorded without wrk reading its
+            # answer: those are sent - recorded - other, and the only allowed difference.
+            in_flight = sum(r["sent"] - r["recorded"] - r["other"]
+                            for r in (results[name], half))
+            new = after["ballots"] - before
+            print(f"CHECK new ballots == recorded answers: {new} vs {recorded},",
+                  f"{in_flight} POSTs in flight when wrk stopped:",
+                  "OK" if recorded <= new <= recorded + in_flight else "FAILED")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait()
