@@ -342,7 +342,10 @@ def proposal(proposal_id: int):
         following=budget.is_following(current_user, proposal),
         is_author=current_user.is_authenticated and current_user.id in proposal.author_ids,
         is_owner=current_user.is_authenticated and current_user.id == proposal.author_id,
-        comment_form=CommentForm(), confirm=ConfirmForm(), reviews=reviews,
+        # Forms (and so a CSRF token and a session) only for signed-in people: a visitor's
+        # page sets no cookie and can be served from the page cache.
+        comment_form=CommentForm() if current_user.is_authenticated else None,
+        confirm=ConfirmForm() if current_user.is_authenticated else None, reviews=reviews,
         followers=len(budget.followers(proposal)), outline=outline)
 
 

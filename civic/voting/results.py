@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from civic.accounts.models import User
 from civic.bienveilleurs.services import Cell, suppress_table
@@ -213,18 +213,24 @@ def _band(age: int | None) -> str:
 
 def turnout(campaign: Campaign) -> Turnout:
     """Distinct people who voted in at least one envelope of the campaign."""
+    # Grouped in the database: a few thousand (quartier, year, gender) rows, not one row
+    # per voter (50,000 voters took 0.3 s per view to read and bin in Python).
+    voters = (select(VoteParticipation.user_id)
+              .where(VoteParticipation.campaign_id == campaign.id).distinct().subquery())
     rows = db.session.execute(
-        select(User.id, User.quartier_id, User.birth_year, User.gender)
-        .join(VoteParticipation, VoteParticipation.user_id == User.id)
-        .where(VoteParticipation.campaign_id == campaign.id).distinct()).all()
+        select(User.quartier_id, User.birth_year, User.gender, func.count())
+        .join(voters, voters.c.user_id == User.id)
+        .group_by(User.quartier_id, User.birth_year, User.gender)).all()
     year = campaign.vote_starts_at.year
     per_quartier: Counter = Counter()
     ages: Counter = Counter()
     genders: Counter = Counter()
-    for _uid, qid, birth, gender in rows:
-        per_quartier[qid] += 1
-        ages[_band(year - birth if birth else None)] += 1
-        genders[gender if gender in ("female", "male", "other") else "unknown"] += 1
+    total = 0
+    for qid, birth, gender, n in rows:
+        total += n
+        per_quartier[qid] += n
+        ages[_band(year - birth if birth else None)] += n
+        genders[gender if gender in ("female", "male", "other") else "unknown"] += n
     quartiers = []
     for q in db.session.execute(select(Quartier).order_by(Quartier.name)).scalars():
         n = per_quartier.get(q.id, 0)
@@ -232,7 +238,7 @@ def turnout(campaign: Campaign) -> Turnout:
         quartiers.append((q.name, n, q.population, share))
     by_age = suppress_table({"all": dict(ages)}, [k for k, *_ in AGE_BANDS])["all"]
     by_gender = suppress_table({"all": dict(genders)}, [k for k, _ in GENDERS])["all"]
-    return Turnout(voters=len(rows), quartiers=quartiers, elsewhere=per_quartier.get(None, 0),
+    return Turnout(voters=total, quartiers=quartiers, elsewhere=per_quartier.get(None, 0),
                    by_age=by_age, by_gender=by_gender)
 
 

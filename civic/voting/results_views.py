@@ -79,7 +79,8 @@ def results(campaign_id: int):
         preview=preview, envelopes=envelopes, manager=manager,
         closed=campaign.phase().index >= Phase.RESULTS.index,
         turnout=res.turnout(campaign) if (published or preview) else None,
-        runs=res.runs_of(campaign) if manager else [], form=ConfirmForm(),
+        runs=res.runs_of(campaign) if manager else [],
+        form=ConfirmForm() if manager else None,  # no session (and no CSRF) for visitors
         rule=counting.declared_rule(campaign), name=res.envelope_name,
         min_published=counting.MIN_PUBLISHED)
 

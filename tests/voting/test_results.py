@@ -269,3 +269,15 @@ def test_the_chain_check_is_cached_between_views(app, client, monkeypatch):
     for _ in range(3):
         client.get(f"{BASE}/{cid}/resultats")
     assert len(calls) == len(set(calls))  # once per envelope, not once per view
+
+
+def test_visitors_pages_of_a_vote_set_no_cookie_so_they_can_be_cached(app, client):
+    cid, city_id, _q, _titles, _r = _published(app)
+    with app.app_context():
+        from civic.budgeting.models import Proposal
+
+        pid = db.session.execute(select(Proposal.id)).scalars().first()
+    for url in (f"{BASE}/{cid}/resultats", f"/budget-participatif/propositions/{pid}"):
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+        assert "Set-Cookie" not in answer.headers, url
