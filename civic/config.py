@@ -40,7 +40,7 @@ class DefaultConfig:
     CIVIC_RESET_MAX_AGE = 3600  # password reset
     CIVIC_PASSWORD_MIN_LENGTH = 10
     # werkzeug's scrypt (memory-hard KDF); tests lower the cost to stay fast.
-    CIVIC_PASSWORD_HASH_METHOD = "scrypt"
+    CIVIC_PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (an algorithm name, not a secret)
     # Bienveilleurs: keys for personal fields at rest (generated into instance/ in
     # development; required in production), retention and reminder delays.
     CIVIC_ENCRYPTION_KEYS: list[str] | str | None = None

@@ -197,8 +197,8 @@ def _register_blueprints(app: Flask) -> None:
     from civic.spaces.views import bp as spaces_bp
     from civic.voting.desk_views import bp as desk_bp
     from civic.voting.realisation_views import bp as realisation_bp
-    from civic.voting.views import bp as voting_bp
     from civic.voting.results_views import bp as results_bp
+    from civic.voting.views import bp as voting_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)

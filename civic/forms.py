@@ -9,7 +9,6 @@ from wtforms import SelectField
 from civic.extensions import db
 from civic.territory.models import Commune, Quartier
 
-
 MAX_ID = 2**31 - 1  # database integer range: larger values are refused, not overflowed
 
 

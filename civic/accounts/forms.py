@@ -75,7 +75,8 @@ class ResetPasswordForm(FlaskForm):
 class ProfileForm(FlaskForm):
     """Edit one's profile."""
 
-    display_name = StringField(_l("Display name"), validators=[InputRequired(), Length(min=2, max=80)])
+    display_name = StringField(_l("Display name"),
+                               validators=[InputRequired(), Length(min=2, max=80)])
     quartier_id = QuartierField(_l("Quartier of residence"), validators=[InputRequired()])
     birth_year = IntegerField(_l("Year of birth"),
                               validators=[InputRequired(), NumberRange(min=1900, max=2100)])

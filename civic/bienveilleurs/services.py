@@ -17,10 +17,10 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from civic.backup import POST_RESTORE_HOOKS
 from civic.accounts import services as accounts
 from civic.accounts.models import RoleGrant, User
 from civic.accounts.services import AccountError
+from civic.backup import POST_RESTORE_HOOKS
 from civic.bienveilleurs import crypto
 from civic.bienveilleurs.models import (
     AccessLogEntry,

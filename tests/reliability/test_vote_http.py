@@ -65,9 +65,9 @@ class Server:
             try:
                 requests.get(self.url + "/", timeout=10)
                 return
-            except requests.RequestException:
+            except requests.RequestException as exc:
                 if self.proc.poll() is not None:
-                    raise RuntimeError((tmp / "gunicorn.log").read_text())
+                    raise RuntimeError((tmp / "gunicorn.log").read_text()) from exc
                 time.sleep(0.1)
         raise RuntimeError("gunicorn did not answer")
 
