@@ -441,32 +441,9 @@ def record_indicator_value(
     measured: str | float | None,
 ) -> IndicatorValue:
     """Set an indicator's target and/or measured value for a year (numbers only)."""
-    if year is None or not MIN_YEAR <= year <= MAX_YEAR:
-        raise ActionPlanError(_("Enter a year between %(a)d and %(b)d.", a=MIN_YEAR, b=MAX_YEAR),
-                              "year")
-    target_value = parse_number(target, "target")
-    measured_value = parse_number(measured, "measured")
-    if target_value is None and measured_value is None:
-        raise ActionPlanError(_("Enter a target, a measured value, or both."), "measured")
-    value = db.session.execute(
-        select(IndicatorValue).where(IndicatorValue.indicator_id == indicator.id,
-                                     IndicatorValue.year == year)
-    ).scalar_one_or_none()
-    if value is None:
-        value = IndicatorValue(indicator=indicator, year=year)
-        db.session.add(value)
-    # An empty field keeps what was recorded before (a target set in January, measured later).
-    if target_value is not None:
-        value.target = target_value
-    if measured_value is not None:
-        value.measured = measured_value
-    value.recorded_at = utcnow()
-    value.recorded_by_id = getattr(actor, "id", None)
-    audit(actor, "actionplan.indicator_value",
-          detail=f"indicator {indicator.id} {year}: target={value.target} "
-                 f"measured={value.measured}")
-    db.session.flush()
-    return value
+    return _record_yearly(
+        actor, indicator, IndicatorValue, {}, year=year, target=target, measured=measured,
+        detail=f"indicator {indicator.id} {year}")
 
 
 def record_breakdown(
@@ -479,6 +456,17 @@ def record_breakdown(
     """
     if public is None or public.plan_id != indicator.node.plan_id:
         raise ActionPlanError(_("Choose a public from the plan's list."), "public")
+    return _record_yearly(
+        actor, indicator, IndicatorBreakdown, {"public": public}, year=year, target=target,
+        measured=measured, detail=f"indicator {indicator.id} {year} public {public.key}")
+
+
+def _record_yearly(actor: Any, indicator: Indicator, model: type, keys: dict[str, Any], *,
+                   year: int | None, target: str | float | None, measured: str | float | None,
+                   detail: str) -> Any:
+    """Upsert one year's row of `model` (IndicatorValue or IndicatorBreakdown) for the
+    indicator and `keys`. An empty field keeps what was recorded before (a target set in
+    January, measured later); audited."""
     if year is None or not MIN_YEAR <= year <= MAX_YEAR:
         raise ActionPlanError(_("Enter a year between %(a)d and %(b)d.", a=MIN_YEAR, b=MAX_YEAR),
                               "year")
@@ -486,12 +474,11 @@ def record_breakdown(
     measured_value = parse_number(measured, "measured")
     if target_value is None and measured_value is None:
         raise ActionPlanError(_("Enter a target, a measured value, or both."), "measured")
-    row = db.session.execute(select(IndicatorBreakdown).where(
-        IndicatorBreakdown.indicator_id == indicator.id,
-        IndicatorBreakdown.public_id == public.id, IndicatorBreakdown.year == year)
-    ).scalar_one_or_none()
+    where = [model.indicator_id == indicator.id, model.year == year]
+    where += [getattr(model, f"{name}_id") == obj.id for name, obj in keys.items()]
+    row = db.session.execute(select(model).where(*where)).scalar_one_or_none()
     if row is None:
-        row = IndicatorBreakdown(indicator=indicator, public=public, year=year)
+        row = model(indicator=indicator, year=year, **keys)
         db.session.add(row)
     if target_value is not None:
         row.target = target_value
@@ -500,8 +487,7 @@ def record_breakdown(
     row.recorded_at = utcnow()
     row.recorded_by_id = getattr(actor, "id", None)
     audit(actor, "actionplan.indicator_value",
-          detail=f"indicator {indicator.id} {year} public {public.key}: target={row.target} "
-                 f"measured={row.measured}")
+          detail=f"{detail}: target={row.target} measured={row.measured}")
     db.session.flush()
     return row
 
