@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from civic.accounts.models import User
 from civic.extensions import db
@@ -115,12 +115,10 @@ class Referral(db.Model):
         cascade="all, delete-orphan")
 
 
-class ReferralTransition(db.Model):
-    """One dated, attributed step of a referral's pipeline."""
+class _Step:
+    """The columns of one dated, attributed step of a pipeline (referral or conciergerie
+    request): who moved it, from which status to which, to whom, with what outcome."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"),
-                                             index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     from_status: Mapped[str | None] = mapped_column(String(20))
@@ -128,9 +126,23 @@ class ReferralTransition(db.Model):
     interlocutor_id: Mapped[int | None] = mapped_column(ForeignKey("interlocutor.id"))
     outcome: Mapped[str | None] = mapped_column(String(20))
 
+    @declared_attr
+    def actor(cls) -> Mapped[User | None]:  # noqa: N805
+        return relationship(User)
+
+    @declared_attr
+    def interlocutor(cls) -> Mapped[Interlocutor | None]:  # noqa: N805
+        return relationship("Interlocutor")
+
+
+class ReferralTransition(_Step, db.Model):
+    """One dated, attributed step of a referral's pipeline."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"),
+                                             index=True)
+
     referral: Mapped[Referral] = relationship(back_populates="transitions")
-    actor: Mapped[User | None] = relationship()
-    interlocutor: Mapped[Interlocutor | None] = relationship()
 
 
 class JobRequest(db.Model):
@@ -189,22 +201,14 @@ class JobOffer(db.Model):
     __table_args__ = (UniqueConstraint("request_id", "interlocutor_id"),)
 
 
-class JobTransition(db.Model):
+class JobTransition(_Step, db.Model):
     """One dated, attributed step of a conciergerie request."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("job_request.id", ondelete="CASCADE"),
                                             index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    from_status: Mapped[str | None] = mapped_column(String(20))
-    to_status: Mapped[str] = mapped_column(String(20))
-    interlocutor_id: Mapped[int | None] = mapped_column(ForeignKey("interlocutor.id"))
-    outcome: Mapped[str | None] = mapped_column(String(20))
 
     request: Mapped[JobRequest] = relationship(back_populates="transitions")
-    actor: Mapped[User | None] = relationship()
-    interlocutor: Mapped[Interlocutor | None] = relationship()
 
 
 class AccessLogEntry(db.Model):
