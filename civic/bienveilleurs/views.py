@@ -7,6 +7,8 @@ refusal is committed (so the attempt stays in the log) and answered with 403.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -56,6 +58,35 @@ def _refused() -> None:
     """Keep the logged refusal, then answer 403."""
     db.session.commit()
     abort(403)
+
+
+class _Step:
+    """What a coordination form's change did: the success message to show, or whether the
+    service refused it."""
+
+    success: str | None = None
+    failed = False
+
+
+@contextmanager
+def _step() -> Iterator[_Step]:
+    """Run one change from a form: commit it and flash its success message; an unknown
+    record answers 404, a refused access a logged 403, a service refusal flashes its message
+    with nothing written."""
+    step = _Step()
+    try:
+        yield step
+        db.session.commit()
+        if step.success:
+            flash(step.success, "success")
+    except LookupError:
+        abort(404)
+    except services.AccessRefused:
+        _refused()
+    except services.BienveilleursError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        step.failed = True
 
 
 # ---------------------------------------------------------------- public pages
@@ -160,13 +191,9 @@ def member_decide(member_id: int):
     form = MemberDecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with _step() as step:
         services.decide_member(current_user, member, form.action.data or "")
-        db.session.commit()
-        flash(_("Decision recorded."), "success")
-    except services.BienveilleursError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        step.success = _("Decision recorded.")
     return redirect(url_for("bienveilleurs.members"))
 
 
@@ -291,21 +318,13 @@ def referral_step(referral_id: int):
     form = ReferralStepForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with _step() as step:
         r, _rel = services.open_referral(current_user, referral_id, purpose="change")
         services.transition_referral(
             current_user, r, form.to_status.data or "",
             interlocutor_id=form.interlocutor_id.data, outcome=form.outcome.data,
             consent_given=form.consent_given.data)
-        db.session.commit()
-        flash(_("Step recorded."), "success")
-    except LookupError:
-        abort(404)
-    except services.AccessRefused:
-        _refused()
-    except services.BienveilleursError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        step.success = _("Step recorded.")
     return redirect(url_for("bienveilleurs.referral", referral_id=referral_id))
 
 
@@ -406,18 +425,10 @@ def job_offer(job_id: int):
     form.interlocutor_ids.choices = []
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with _step() as step:
         jr, _rel = services.open_job(current_user, job_id, purpose="offer")
         n = services.offer_job_request(current_user, jr, form.interlocutor_ids.data or [])
-        db.session.commit()
-        flash(_("Offered to %(num)d professional(s).", num=n), "success")
-    except LookupError:
-        abort(404)
-    except services.AccessRefused:
-        _refused()
-    except services.BienveilleursError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        step.success = _("Offered to %(num)d professional(s).", num=n)
     return redirect(url_for("bienveilleurs.job_request", job_id=job_id))
 
 
@@ -429,17 +440,12 @@ def job_answer(offer_id: int):
     form = AnswerForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with _step() as step:
         if form.answer.data not in ("accept", "decline"):
             raise services.BienveilleursError(_("Choose an option from the list."))
         services.answer_offer(current_user, offer, form.answer.data == "accept")
-        db.session.commit()
-        flash(_("Answer recorded."), "success")
-    except services.AccessRefused:
-        _refused()
-    except services.BienveilleursError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        step.success = _("Answer recorded.")
+    if step.failed:
         return redirect(url_for("bienveilleurs.job_requests"))
     if form.answer.data == "accept":
         return redirect(url_for("bienveilleurs.job_request", job_id=offer.request_id))
@@ -453,18 +459,10 @@ def job_close(job_id: int):
     form = CloseJobForm()
     if not form.validate_on_submit() and "csrf_token" in form.errors:
         abort(400)
-    try:
+    with _step() as step:
         jr, _rel = services.open_job(current_user, job_id, purpose="close")
         services.close_job_request(current_user, jr, form.outcome.data)
-        db.session.commit()
-        flash(_("Request closed."), "success")
-    except LookupError:
-        abort(404)
-    except services.AccessRefused:
-        _refused()
-    except services.BienveilleursError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        step.success = _("Request closed.")
     return redirect(url_for("bienveilleurs.job_request", job_id=job_id))
 
 
