@@ -390,3 +390,17 @@ def test_demo_has_a_reported_comment_once(runner, app):
         items, _more = comments.report_queue()
         assert len(items) == 1 and items[0].count == 2
 
+
+
+def test_english_reader_gets_the_placeholder_in_english(app, world):
+    from civic.accounts.models import User
+
+    with app.test_request_context():
+        comment = db.session.get(ProposalComment, world["comment"])
+        comments.hide_comment(db.session.get(User, world["coord"]), comment, "personal_data")
+        db.session.commit()
+    html = app.test_client().get(
+        f"/budget-participatif/propositions/{world['proposal']}",
+        headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "This comment was hidden by moderation (Personal information about someone)." \
+        in html and SECRET not in html
