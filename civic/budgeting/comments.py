@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from civic.accounts.models import User
 from civic.audit import audit
@@ -105,6 +106,7 @@ def comment_views(proposal: Proposal, reader: Any) -> list[CommentView]:
     moderator = is_moderator(reader)
     comments = list(db.session.execute(
         select(ProposalComment).where(ProposalComment.proposal_id == proposal.id)
+        .options(selectinload(ProposalComment.author))
         .order_by(ProposalComment.id)).scalars())
     open_counts: dict[int, int] = {}
     if moderator and comments:
@@ -185,6 +187,7 @@ def report_queue(offset: int = 0, limit: int = 50) -> tuple[list[QueueItem], boo
         select(ProposalComment, func.count(CommentReport.id), first)
         .join(CommentReport, CommentReport.comment_id == ProposalComment.id)
         .where(CommentReport.resolved_at.is_(None))
+        .options(selectinload(ProposalComment.author), selectinload(ProposalComment.proposal))
         .group_by(ProposalComment.id).order_by(first, ProposalComment.id)
         .offset(offset).limit(limit + 1)).all()
     page = rows[:limit]

@@ -664,13 +664,6 @@ def add_comment(user: User, proposal: Proposal, body: str) -> ProposalComment:
     return comment
 
 
-def comments_of(proposal: Proposal) -> list[ProposalComment]:
-    """Comments in order."""
-    return list(db.session.execute(
-        select(ProposalComment).where(ProposalComment.proposal_id == proposal.id)
-        .order_by(ProposalComment.id)).scalars())
-
-
 def flag_proposal(user: User, proposal: Proposal, reason: str) -> ProposalFlag:
     """A resident reports a proposal to the moderators (once each)."""
     _check_public(user, proposal)
