@@ -102,6 +102,9 @@ def seed_demo() -> dict[str, int]:
     from civic.budgeting.demo import seed_budget_demo
 
     created["campaigns"] = seed_budget_demo(password_hash, admin)
+    from civic.budgeting.demo import seed_demo_comments
+
+    created["comments"] = seed_demo_comments()
     created.update(seed_demo_council())
     return created
 

@@ -81,10 +81,11 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     **{f"budgeting.{e}": P for e in ("campaigns", "campaign", "proposals", "proposal", "image")},
     **{f"budgeting.{e}": frozenset({"coordinator", "admin"}) for e in (
         "campaign_new", "campaign_edit", "campaign_close_phase", "moderation", "moderate",
-        "merge")},
+        "merge", "comment_queue", "comment_moderate")},
     **{f"budgeting.{e}": frozenset(ROLES) for e in (
         "proposal_new", "proposal_edit", "proposal_submit", "proposal_withdraw", "image_delete",
-        "comment", "follow", "flag", "answer", "my_space", "notifications_read")},
+        "comment", "follow", "flag", "answer", "my_space", "notifications_read",
+        "comment_report")},
     "budgeting.assisted_proposal": frozenset({"agent", "coordinator"}),
     **{f"review.{e}": frozenset({"coordinator", "admin"}) for e in (
         "assignment", "assign", "publication", "send_back")},
@@ -182,8 +183,9 @@ def _budget_world(resident, coordinator, svc):
         resident, campaign, None, proposal_data(campaign, quartier_id=resident.quartier_id),
         [budget.Upload("a.png", png_bytes())], submit=True)
     review.assign_services(coordinator, proposal, [svc.id])
+    comment = budget.add_comment(resident, proposal, "Un commentaire du monde.")
     db.session.commit()
-    return {"campaign_id": campaign.id, "proposal_id": proposal.id,
+    return {"campaign_id": campaign.id, "proposal_id": proposal.id, "comment_id": comment.id,
             "envelope_id": campaign.envelopes[0].id,
             "image_id": proposal.images[0].id,
             "review_id": review.reviews_of(proposal)[0].id}

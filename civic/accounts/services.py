@@ -405,11 +405,25 @@ def scope_label(role: str, scope_id: int | None) -> str:
     return dict(scope_choices(role)).get(scope_id, f"#{scope_id}")
 
 
-def grant_role(actor: User, user: User, role: str, scope_id: int | None = None) -> RoleGrant:
-    """Give a role (audited); scoped roles need a valid scope."""
+def grant_role(actor: User, user: User, role: str, scope_id: int | None = None, *,
+               scope_kind: str | None = None) -> RoleGrant:
+    """Give a role (audited); scoped roles need a valid scope of their kind.
+
+    ``scope_kind`` says what kind of object ``scope_id`` names ("service", "council"…,
+    as in civic.permissions.ROLES). Ids of different kinds collide (service 3 and council
+    3), so a caller that offers several kinds (the admin form) passes it, and a scope of
+    another kind than the role's is refused instead of granting the wrong object.
+    """
     definition = ROLES.get(role)
     if definition is None or not definition.grantable:
         raise AccountError(_("Unknown role."), "role")
+    if scope_kind is not None and scope_kind != definition.scope:
+        if definition.scope is None:
+            raise AccountError(_("The role “%(role)s” has no scope: choose “— None —”.",
+                                 role=definition.title), "scope_id")
+        raise AccountError(_("This scope does not fit the role “%(role)s”: choose one in the "
+                             "role's own group of the list.", role=definition.title),
+                           "scope_id")
     if definition.scope:
         if scope_id is None or scope_id not in dict(scope_choices(role)):
             raise AccountError(_("This role needs a scope: choose one from the list."), "scope_id")

@@ -51,12 +51,43 @@ class CouncilForm(FlaskForm):
     quartier_id = QuartierField(_l("Quartier"), validators=[Optional()])
 
 
+# The kinds of object a role's grant can be scoped to (civic.permissions.RoleDef.scope),
+# as group titles of the scope list.
+SCOPE_KIND_TITLES = {
+    "service": _l("City services (agents)"),
+    "council": _l("Citizen councils (council members)"),
+    "interlocutor": _l("Partner organisations (interlocutors)"),
+    "campaign": _l("Budget campaigns (voting-desk agents)"),
+    "action": _l("Actions of the action plan (porteurs)"),
+}
+
+
+def scope_value(kind: str, scope_id: int) -> str:
+    """The value of a scope in the list: its kind and its id ("service:3")."""
+    return f"{kind}:{scope_id}"
+
+
+def parse_scope(value: str | None) -> tuple[str | None, int | None]:
+    """(kind, id) from a value of the scope list; (None, None) for none; ValueError when it
+    is not one the list can hold (a bare id is refused: it does not say what it names)."""
+    if not value:
+        return None, None
+    kind, sep, number = value.partition(":")
+    if not sep or kind not in SCOPE_KIND_TITLES:
+        raise ValueError(value)
+    scope_id = optional_int(number)
+    if scope_id is None:
+        raise ValueError(value)
+    return kind, scope_id
+
+
 class GrantForm(FlaskForm):
     """Grant a role."""
 
     role = SelectField(_l("Role"), validators=[InputRequired()], validate_choice=False)
-    scope_id = SelectField(_l("Scope (service, council, organisation, campaign or action)"), coerce=optional_int,
-                           validate_choice=False, validators=[Optional()])
+    # Values carry the kind ("council:3"): ids of different kinds collide.
+    scope = SelectField(_l("Scope (service, council, organisation, campaign or action)"),
+                        validate_choice=False, validators=[Optional()])
 
 
 class ConfirmForm(FlaskForm):

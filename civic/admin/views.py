@@ -10,12 +10,15 @@ from sqlalchemy import func, or_, select
 from civic.accounts import services as account_services
 from civic.accounts.models import AuditEntry, OutboxMessage, RoleGrant, User
 from civic.admin.forms import (
+    SCOPE_KIND_TITLES,
     CommuneForm,
     ConfirmForm,
     CouncilForm,
     GrantForm,
     QuartierForm,
     ServiceForm,
+    parse_scope,
+    scope_value,
 )
 from civic.extensions import db
 from civic.permissions import ROLES, requires
@@ -71,12 +74,19 @@ def users():
 def _grant_form(user: User) -> GrantForm:
     form = GrantForm()
     form.role.choices = [(r.name, str(r.title)) for r in ROLES.values() if r.grantable]
-    scopes: list[tuple[object, str]] = [("", _("— None —"))]
-    for role in ("agent", "council_member", "porteur"):
-        label = ROLES[role].title
-        scopes += [(sid, f"{label} : {name}") for sid, name in
-                   account_services.scope_choices(role)]
-    form.scope_id.choices = scopes
+    # One group per kind of scope that a grantable role uses (civic.permissions.ROLES).
+    kinds = []
+    for r in ROLES.values():
+        if r.grantable and r.scope and r.scope not in kinds:
+            kinds.append(r.scope)
+    groups: dict[str | None, list[tuple[str, str]]] = {None: [("", _("— None —"))]}
+    for kind in kinds:
+        role = next(r.name for r in ROLES.values() if r.scope == kind)
+        options = [(scope_value(kind, sid), name)
+                   for sid, name in account_services.scope_choices(role)]
+        if options:
+            groups[str(SCOPE_KIND_TITLES.get(kind, kind))] = options
+    form.scope.choices = groups
     return form
 
 
@@ -88,9 +98,17 @@ def user(user_id: int):
     form = _grant_form(target)
     if form.validate_on_submit():
         try:
-            account_services.grant_role(current_user, target, form.role.data, form.scope_id.data)
+            try:
+                kind, scope_id = parse_scope(form.scope.data)
+            except ValueError:
+                raise account_services.AccountError(
+                    _("Choose a scope from the list."), "scope") from None
+            account_services.grant_role(current_user, target, form.role.data, scope_id,
+                                        scope_kind=kind)
             db.session.commit()
         except account_services.AccountError as exc:
+            if exc.field == "scope_id":  # the service's name for what the form calls scope
+                exc.field = "scope"
             attach_error(form, exc)
         else:
             flash(_("Role granted."), "success")

@@ -213,3 +213,41 @@ def seed_budget_demo(password_hash: str, admin: User | None) -> int:
         review.publish_answers(coordinator, campaign, [proposal.id])
     db.session.flush()
     return 1
+
+
+# A friendly comment and one that two residents reported, so that the moderators' queue of
+# the demo is not empty (proposal title, author, text, [(reporter, reason, details)]).
+DEMO_COMMENTS = [
+    ("Une boîte à livres devant l'école", "karim",
+     "Bonne idée ! Les enfants du quartier pourraient la décorer avec l'école.", []),
+    ("Une boîte à livres devant l'école", "lucie",
+     "Pour des livres pas chers, visitez ma boutique en ligne : -50 % avec le code LIVRE50 !",
+     [("yasmina", "spam", ""), ("habitante", "spam", "Publicité pour un commerce.")]),
+]
+
+
+def seed_demo_comments() -> int:
+    """Comments on the demo campaign, one of them reported (once; returns how many)."""
+    from civic.budgeting import comments
+    from civic.budgeting.models import Proposal, ProposalComment
+
+    campaign = db.session.execute(select(Campaign).where(Campaign.title == DEMO_CAMPAIGN)
+                                  ).scalar()
+    if campaign is None or db.session.execute(select(ProposalComment.id).join(Proposal).where(
+            Proposal.campaign_id == campaign.id).limit(1)).scalar():
+        return 0
+    made = 0
+    for title, author_key, text, reports in DEMO_COMMENTS:
+        proposal = db.session.execute(select(Proposal).where(
+            Proposal.campaign_id == campaign.id, Proposal.title == title)).scalar()
+        author = _user(f"{author_key}@demo.civic.example")
+        if proposal is None or author is None:
+            continue
+        comment = budget.add_comment(author, proposal, text)
+        made += 1
+        for reporter_key, reason, details in reports:
+            reporter = _user(f"{reporter_key}@demo.civic.example")
+            if reporter is not None:
+                comments.report_comment(reporter, comment, reason, details)
+    db.session.flush()
+    return made

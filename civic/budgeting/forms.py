@@ -13,6 +13,7 @@ from wtforms import (
     FloatField,
     IntegerField,
     MultipleFileField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -143,6 +144,26 @@ class CommentForm(FlaskForm):
     """A comment."""
 
     body = TextAreaField(_l("Your comment"), validators=[InputRequired(), Length(max=2000)])
+
+
+class CommentReportForm(FlaskForm):
+    """Report a comment: a reason from the short list, and details if needed."""
+
+    # Choices come from civic.budgeting.comments.CommentReason (set by the view); the
+    # service checks the value, so a forged one gets a translated form error.
+    reason = RadioField(_l("Why does this comment break the rules?"), validate_choice=False)
+    details = TextAreaField(_l("Details (optional, required for “Another reason”)"),
+                            validators=[Optional(), Length(max=1000)])
+
+
+class CommentModerationForm(FlaskForm):
+    """Hide, restore, or keep a reported comment."""
+
+    decision = RadioField(_l("Decision"), validate_choice=False)
+    reason = RadioField(_l("Reason for hiding (shown in place of the comment)"),
+                        validate_choice=False)
+    note = TextAreaField(_l("Message to the author (optional, logged)"),
+                         validators=[Optional(), Length(max=1000)])
 
 
 class FlagForm(FlaskForm):

@@ -229,15 +229,45 @@ class ProposalFollow(db.Model):
 
 
 class ProposalComment(db.Model):
-    """A resident's public comment on a proposal."""
+    """A resident's public comment on a proposal (moderators may hide it, with a reason)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"),
                                              index=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    # Indexed: the posting throttle counts a person's comments of the last minute.
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    author: Mapped[User] = relationship()
+    # Set when a moderator hides the comment: its text is then served to moderators only.
+    hidden_at: Mapped[datetime | None]
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    hidden_reason: Mapped[str | None] = mapped_column(String(20))  # a CommentReason value
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    proposal: Mapped[Proposal] = relationship()
+
+    @property
+    def is_hidden(self) -> bool:
+        """True once a moderator has hidden it (and until it is restored)."""
+        return self.hidden_at is not None
+
+
+class CommentReport(db.Model):
+    """A resident's report that a comment breaks the rules (one per resident and comment)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("proposal_comment.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))  # a CommentReason value
+    details: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Closed by a moderator's decision: "hidden" or "dismissed" (kept online).
+    resolved_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    comment: Mapped[ProposalComment] = relationship()
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (UniqueConstraint("comment_id", "user_id", name="uq_comment_report"),)
 
 
 class ProposalFlag(db.Model):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_currency
+from flask_babel import format_currency, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
@@ -621,6 +621,29 @@ def _check_public(user: User, proposal: Proposal) -> None:
         raise BudgetError(_("This proposal is not open to comments or follows."))
 
 
+# Comments a person may publish per minute (CIVIC_COMMENTS_PER_MINUTE overrides it). Counted
+# in the database rather than with Flask-Limiter: the limit is per account, not per address,
+# it holds across workers (the limiter's storage is per process), and a refusal is a form
+# error that keeps the typed text instead of a 429 page.
+COMMENTS_PER_MINUTE = 3
+
+
+def _check_comment_rate(user: User) -> None:
+    from flask import current_app
+    from sqlalchemy import func
+
+    limit = int(current_app.config.get("CIVIC_COMMENTS_PER_MINUTE", COMMENTS_PER_MINUTE))
+    recent = db.session.scalar(select(func.count(ProposalComment.id)).where(
+        ProposalComment.author_id == user.id,
+        ProposalComment.at > utcnow() - timedelta(minutes=1))) or 0
+    if recent >= limit:
+        raise BudgetError(ngettext(
+            "You can publish at most %(num)d comment per minute: wait a moment, then "
+            "publish it again (your text is kept below).",
+            "You can publish at most %(num)d comments per minute: wait a moment, then "
+            "publish it again (your text is kept below).", limit), "body")
+
+
 def add_comment(user: User, proposal: Proposal, body: str) -> ProposalComment:
     """A resident comments a public proposal."""
     _check_public(user, proposal)
@@ -629,6 +652,7 @@ def add_comment(user: User, proposal: Proposal, body: str) -> ProposalComment:
         raise BudgetError(_("Write your comment."), "body")
     if len(body) > 2000:
         raise BudgetError(_("A comment is at most 2,000 characters."), "body")
+    _check_comment_rate(user)
     comment = ProposalComment(proposal_id=proposal.id, author_id=user.id, body=body)
     db.session.add(comment)
     db.session.flush()
@@ -638,13 +662,6 @@ def add_comment(user: User, proposal: Proposal, body: str) -> ProposalComment:
                 lambda: _("%(name)s commented on “%(title)s”.", name=user.display_name,
                           title=proposal.title), _link(proposal))
     return comment
-
-
-def comments_of(proposal: Proposal) -> list[ProposalComment]:
-    """Comments in order."""
-    return list(db.session.execute(
-        select(ProposalComment).where(ProposalComment.proposal_id == proposal.id)
-        .order_by(ProposalComment.id)).scalars())
 
 
 def flag_proposal(user: User, proposal: Proposal, reason: str) -> ProposalFlag:
@@ -823,6 +840,7 @@ def votable_proposals(campaign: Campaign) -> dict[Envelope, list[Proposal]]:
 
 def _export_budget_data(user: Any) -> dict[str, Any]:
     """What the participatory budget holds about a person (RGPD export)."""
+    from civic.budgeting.comments import export_comment_reports
     from civic.budgeting.models import (
         Notification,
         ProposalComment,
@@ -850,8 +868,12 @@ def _export_budget_data(user: Any) -> dict[str, Any]:
                        "latitude": p.latitude, "longitude": p.longitude,
                        "created_at": iso(p.created_at), "submitted_at": iso(p.submitted_at)}
                       for p in proposals],
-        "comments": [{"proposal_id": c.proposal_id, "body": c.body, "at": iso(c.at)}
+        # A hidden comment is still the author's own data (right of access): its text is
+        # exported to them, with the moderators' reason.
+        "comments": [{"proposal_id": c.proposal_id, "body": c.body, "at": iso(c.at),
+                      "hidden_at": iso(c.hidden_at), "hidden_reason": c.hidden_reason}
                      for c in comments],
+        "comment_reports": export_comment_reports(user),
         "following": list(follows),
         "flags": [{"proposal_id": f.proposal_id, "reason": f.reason, "at": iso(f.at)}
                   for f in flags],

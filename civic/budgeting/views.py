@@ -25,13 +25,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from civic.accounts.models import User
+from civic.budgeting import comments, notify
 from civic.budgeting import images as image_store
-from civic.budgeting import notify
 from civic.budgeting import services as budget
 from civic.budgeting.forms import (
     AnswerForm,
     AssistedProposalForm,
     CommentForm,
+    CommentModerationForm,
+    CommentReportForm,
     ConfirmForm,
     FlagForm,
     MergeForm,
@@ -39,7 +41,7 @@ from civic.budgeting.forms import (
     ProposalForm,
     campaign_form,
 )
-from civic.budgeting.models import Campaign, Proposal, ProposalImage
+from civic.budgeting.models import Campaign, Proposal, ProposalComment, ProposalImage
 from civic.budgeting.states import (
     DATED_PHASES,
     PHASE_ACTIONS,
@@ -320,10 +322,15 @@ def proposal_new(campaign_id: int):
 @public
 def proposal(proposal_id: int):
     """A proposal: description, images, the city's answer, its history and comments."""
+    return _proposal_page(_proposal_or_404(proposal_id))
+
+
+def _proposal_page(proposal: Proposal, comment_form: CommentForm | None = None,
+                   status: int = 200):  # noqa: ANN202
+    """The proposal's page (also re-shown with a refused comment, its text kept)."""
     from civic.budgeting.mapsvg import outline_map
     from civic.review import services as review
 
-    proposal = _proposal_or_404(proposal_id)
     outline = None
     if proposal.latitude is not None:
         areas = [proposal.quartier] if proposal.quartier else [
@@ -336,17 +343,19 @@ def proposal(proposal_id: int):
     if user_can(current_user, "budget.manage") or user_can(current_user, "review.queue"):
         reviews = [(r, review.can_read_notes(current_user, r))
                    for r in review.reviews_of(proposal)]
+    if comment_form is None and current_user.is_authenticated:
+        comment_form = CommentForm(formdata=None)
     return render_template(
         "budgeting/proposal.html", proposal=proposal, campaign=proposal.campaign,
-        S=ProposalStatus, Phase=Phase, comments=budget.comments_of(proposal),
+        S=ProposalStatus, Phase=Phase, comments=comments.comment_views(proposal, current_user),
         following=budget.is_following(current_user, proposal),
         is_author=current_user.is_authenticated and current_user.id in proposal.author_ids,
         is_owner=current_user.is_authenticated and current_user.id == proposal.author_id,
         # Forms (and so a CSRF token and a session) only for signed-in people: a visitor's
         # page sets no cookie and can be served from the page cache.
-        comment_form=CommentForm() if current_user.is_authenticated else None,
+        comment_form=comment_form,
         confirm=ConfirmForm() if current_user.is_authenticated else None, reviews=reviews,
-        followers=len(budget.followers(proposal)), outline=outline)
+        followers=len(budget.followers(proposal)), outline=outline), status
 
 
 def _own_proposal(proposal_id: int) -> Proposal:
@@ -471,13 +480,94 @@ def comment(proposal_id: int):
         try:
             budget.add_comment(current_user, proposal, form.body.data)
             db.session.commit()
-            flash(_("Your comment was published."), "success")
         except budget.BudgetError as exc:
+            attach_error(form, exc)  # re-shown below with the typed text
+        else:
+            flash(_("Your comment was published."), "success")
+            return redirect(url_for("budgeting.proposal", proposal_id=proposal.id)
+                            + "#commentaires")
+    elif not form.body.errors:
+        form.body.errors = [_("Write your comment (2,000 characters at most).")]
+    return _proposal_page(proposal, form, 422)
+
+
+def _comment_or_404(comment_id: int) -> ProposalComment:
+    """A comment whose proposal the reader may see (else 404)."""
+    comment = db.get_or_404(ProposalComment, comment_id)
+    _proposal_or_404(comment.proposal_id)
+    return comment
+
+
+def _reason_choices() -> list[tuple[str, str]]:
+    return [(r.value, r.title) for r in comments.CommentReason]
+
+
+@bp.route("/commentaires/<int:comment_id>/signaler", methods=["GET", "POST"])
+@requires("account")
+def comment_report(comment_id: int):
+    """Report a comment to the moderators (once; not one's own)."""
+    comment = _comment_or_404(comment_id)
+    back = url_for("budgeting.proposal", proposal_id=comment.proposal_id) + \
+        f"#commentaire-{comment.id}"
+    form = CommentReportForm()
+    form.reason.choices = _reason_choices()
+    if form.validate_on_submit():
+        try:
+            comments.report_comment(current_user, comment, form.reason.data,
+                                    form.details.data or "")
+            db.session.commit()
+        except comments.AlreadyReported as exc:
             db.session.rollback()
-            flash(exc.message, "error")
-    else:
-        flash(_("Write your comment (2,000 characters at most)."), "error")
-    return redirect(url_for("budgeting.proposal", proposal_id=proposal.id) + "#commentaires")
+            flash(exc.message, "info")
+            return redirect(back)
+        except budget.BudgetError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Thank you: the moderators will look at your report."), "success")
+            return redirect(back)
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "budgeting/comment_report.html", form=form, comment=comment, back=back,
+        own=comment.author_id == current_user.id, hidden=comment.is_hidden,
+        already=comments.has_reported(current_user, comment)), status
+
+
+@bp.route("/moderation/commentaires")
+@requires(comments.MODERATOR_PERMISSION)
+def comment_queue():
+    """Reported comments, the longest-waiting first, and the hidden ones."""
+    page = _page()
+    items, has_next = comments.report_queue(offset=(page - 1) * PAGE, limit=PAGE)
+    return render_template("budgeting/comment_queue.html", items=items, page=page,
+                           has_next=has_next, hidden=comments.hidden_comments(),
+                           reason_title=comments.reason_title)
+
+
+@bp.route("/commentaires/<int:comment_id>/moderer", methods=["GET", "POST"])
+@requires(comments.MODERATOR_PERMISSION)
+def comment_moderate(comment_id: int):
+    """Hide (with a reason), restore, or keep a comment and close its reports (audited)."""
+    comment = db.get_or_404(ProposalComment, comment_id)
+    form = CommentModerationForm()
+    form.decision.choices = [(d, str(comments.DECISIONS[d]))
+                             for d in comments.decisions_for(comment)]
+    form.reason.choices = _reason_choices()
+    if request.method == "GET" and len(form.decision.choices) == 1:
+        form.decision.data = form.decision.choices[0][0]
+    if form.validate_on_submit():
+        try:
+            comments.decide(current_user, comment, form.decision.data, form.reason.data,
+                            form.note.data or "")
+            db.session.commit()
+        except budget.BudgetError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Moderation decision recorded."), "success")
+            return redirect(url_for("budgeting.comment_queue"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("budgeting/comment_moderate.html", form=form, comment=comment,
+                           reports=comments.reports_of(comment),
+                           reason_title=comments.reason_title), status
 
 
 @bp.route("/propositions/<int:proposal_id>/suivre", methods=["POST"])

@@ -185,11 +185,11 @@ def test_admin_grants_the_porteur_role_from_the_admin_page(app, client, world):
     html = client.get(url).get_data(as_text=True)
     assert "Porteur d&#39;action" in html or "Porteur d'action" in html
     assert "1.1.1 — " in html  # the action is offered as a scope
-    assert post_form(client, url, {"role": "porteur", "scope_id": ""}).status_code == 422
+    assert post_form(client, url, {"role": "porteur", "scope": ""}).status_code == 422
     assert post_form(client, url, {"role": "porteur",
-                                   "scope_id": world["branch"]}).status_code == 422
+                                   "scope": f"action:{world['branch']}"}).status_code == 422
     assert post_form(client, url, {"role": "porteur",
-                                   "scope_id": world["mine"]}).status_code == 302
+                                   "scope": f"action:{world['mine']}"}).status_code == 302
     other = app.test_client()
     login(other, "ines@example.org")
     assert other.get(f"/plan-d-action/fiche/{world['mine']}/statut").status_code == 200

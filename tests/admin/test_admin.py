@@ -27,11 +27,11 @@ def _admin(client, app):
 def test_grant_scoped_role_and_revoke_are_audited(client, app):
     uid, sid = _admin(client, app)
     url = f"/admin/utilisateurs/{uid}"
-    resp = post_form(client, url, {"role": "agent", "scope_id": ""})
+    resp = post_form(client, url, {"role": "agent", "scope": ""})
     assert resp.status_code == 422 and "périmètre" in resp.get_data(as_text=True).lower()
-    assert post_form(client, url, {"role": "agent", "scope_id": sid}).status_code == 302
-    assert post_form(client, url, {"role": "agent", "scope_id": sid}).status_code == 422
-    assert post_form(client, url, {"role": "pope", "scope_id": ""}).status_code == 422
+    assert post_form(client, url, {"role": "agent", "scope": f"service:{sid}"}).status_code == 302
+    assert post_form(client, url, {"role": "agent", "scope": f"service:{sid}"}).status_code == 422
+    assert post_form(client, url, {"role": "pope", "scope": ""}).status_code == 422
     with app.app_context():
         grant = db.session.execute(select(RoleGrant).where(RoleGrant.user_id == uid)).scalar_one()
         assert grant.role == "agent" and grant.scope_id == sid
