@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
@@ -63,7 +65,7 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     "bienveilleurs.space": frozenset({"bienveilleur"}),
     **{f"bienveilleurs.{e}": frozenset({"coordinator"}) for e in (
         "members", "member_decide", "interlocutor_edit", "coverage", "coordination",
-        "referral_take", "job_take", "job_board")},
+        "referral_take", "job_take", "job_board", "statistics_revise")},
     "bienveilleurs.statistics": frozenset({"coordinator", "council_member", "admin"}),
     "bienveilleurs.referral": frozenset({"bienveilleur", "coordinator", "interlocutor"}),
     "bienveilleurs.referral_step": frozenset({"bienveilleur", "coordinator", "interlocutor"}),
@@ -164,6 +166,7 @@ def world(app):
                 select(Commune.id)), "quartier_id": q.id, "service_id": svc.id,
             "council_id": council.id, "code": q.code, "token": "not-a-token",
             "plan_id": plan.id, "node_id": action.id, "action_id": action.id,
+            "year": date.today().year - 1,
             **council_args,
         }
         emails = {r: u.email for r, u in users.items()}

@@ -543,6 +543,12 @@ def _document() -> dict[str, Any]:
                     "end": {"type": "string", "format": "date",
                             "description": "Last day counted (the end of the previous "
                                            "month for the current year)"},
+                    "published_at": {"type": ["string", "null"], "format": "date-time",
+                                     "description": "When these figures were frozen "
+                                                    "(null: nothing published yet)"},
+                    "revision": {"type": "integer", "minimum": 0,
+                                 "description": "1 for the first publication; more when a "
+                                                "coordinator published a revision"},
                     "suppression_threshold": {"type": "integer"},
                     "quartiers": {"type": "array", "items": {
                         "type": "object",

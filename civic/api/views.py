@@ -232,11 +232,7 @@ def bienveilleurs_statistics():
     """Bienveilleurs network statistics per quartier for a year; counts under 5 are null."""
     from datetime import date
 
-    from civic.bienveilleurs.services import (
-        SUPPRESSION_THRESHOLD,
-        network_statistics,
-        statistics_period,
-    )
+    from civic.bienveilleurs.services import SUPPRESSION_THRESHOLD, published_statistics
 
     try:
         year = int(request.args.get("year", date.today().year))
@@ -244,14 +240,15 @@ def bienveilleurs_statistics():
         return _error(400, "year must be an integer")
     if not (2000 <= year <= 2100):
         return _error(400, "year must be between 2000 and 2100")
-    start, end = statistics_period(year)
-    stats = network_statistics(start, end)
+    stats = published_statistics(year)
+    db.session.commit()  # the first reading after a period closes publishes it
 
     def table(rows: dict, code: str) -> dict[str, int | None]:
         return {k: c.value for k, c in rows[code].items()}
 
     return _json({
-        "year": year, "end": end.isoformat(),
+        "year": year, "end": stats.end.isoformat(),
+        "published_at": _iso(stats.published_at), "revision": stats.revision,
         "suppression_threshold": SUPPRESSION_THRESHOLD,
         "quartiers": [{
             "code": q.code, "name": q.name,

@@ -1,4 +1,5 @@
-"""`flask bienveilleurs …`: reminders, purge, keys. Safe to run from cron (idempotent)."""
+"""`flask bienveilleurs …`: reminders, purge, statistics, keys. Safe to run from cron
+(idempotent)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,15 @@ def register(bp) -> None:  # noqa: ANN001 - a Blueprint
         n = purge_closed()
         db.session.commit()
         click.echo(f"purged: {n}")
+
+    @bp.cli.command("publish-statistics")
+    def publish_statistics() -> None:
+        """Freeze the statistics of every closed period not published yet (monthly cron)."""
+        from civic.bienveilleurs.services import publish_due_statistics
+
+        n = publish_due_statistics()
+        db.session.commit()
+        click.echo(f"statistics published: {n}")
 
     @bp.cli.command("new-key")
     def new_key() -> None:

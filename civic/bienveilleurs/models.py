@@ -211,6 +211,24 @@ class JobTransition(_Step, db.Model):
     request: Mapped[JobRequest] = relationship(back_populates="transitions")
 
 
+class StatisticsRelease(db.Model):
+    """The network statistics of one period as published: suppressed counts only (never a
+    count under the threshold, never a name), frozen so that what a council or the open-data
+    API once read cannot change behind its back when a referral is later updated. A
+    coordinator may publish a revision; every revision is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    revision: Mapped[int] = mapped_column(default=1)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON of the published tables
+
+    __table_args__ = (UniqueConstraint("period_start", "period_end", "revision",
+                                       name="uq_statistics_release"),)
+
+
 class AccessLogEntry(db.Model):
     """Who read or changed a referral or a conciergerie request, or was refused (never what).
 

@@ -7,6 +7,7 @@ who may see it and write the access log) — views never load them directly.
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from civic.accounts import services as accounts
 from civic.accounts.models import RoleGrant, User
@@ -31,6 +33,7 @@ from civic.bienveilleurs.models import (
     NetworkMember,
     Referral,
     ReferralTransition,
+    StatisticsRelease,
 )
 from civic.bienveilleurs.states import (
     AUTHOR,
@@ -892,6 +895,17 @@ class Statistics:
     network: dict[str, dict[str, Cell]]
     conciergerie: dict[str, dict[str, Cell]]
     median_days_to_contact: dict[str, float | None]
+    # Set on published figures (published_statistics): when, and which revision.
+    published_at: datetime | None = None
+    revision: int = 0
+
+
+@dataclass(frozen=True)
+class PublishedQuartier:
+    """A quartier as named in a published release (it may be renamed since)."""
+
+    code: str
+    name: str
 
 
 def statistics_period(year: int, today: date | None = None) -> tuple[date, date]:
@@ -957,6 +971,98 @@ def network_statistics(start: date, end: date) -> Statistics:
         median_days_to_contact={c: _median_or_none(contact_days.get(c, []))
                                 for c in [*codes, "total"]},
     )
+
+
+_TABLES = ("by_need", "by_outcome", "network", "conciergerie")
+
+
+def _release_payload(stats: Statistics) -> str:
+    """The published tables as canonical JSON: suppressed values only."""
+    doc = {
+        "start": stats.start.isoformat(), "end": stats.end.isoformat(),
+        "quartiers": [{"code": q.code, "name": q.name} for q in stats.quartiers],
+        "median_days_to_contact": stats.median_days_to_contact,
+    }
+    for name in _TABLES:
+        doc[name] = {code: {col: cell.value for col, cell in row.items()}
+                     for code, row in getattr(stats, name).items()}
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+
+def _from_release(release: StatisticsRelease) -> Statistics:
+    doc = json.loads(release.payload)
+    tables = {name: {code: {col: Cell(v) for col, v in row.items()}
+                     for code, row in doc[name].items()} for name in _TABLES}
+    return Statistics(
+        start=date.fromisoformat(doc["start"]), end=date.fromisoformat(doc["end"]),
+        quartiers=[PublishedQuartier(q["code"], q["name"]) for q in doc["quartiers"]],
+        median_days_to_contact=doc["median_days_to_contact"],
+        published_at=release.published_at, revision=release.revision, **tables)
+
+
+def latest_release(start: date, end: date) -> StatisticsRelease | None:
+    """The newest revision published for this period, if any."""
+    return db.session.execute(
+        select(StatisticsRelease)
+        .where(StatisticsRelease.period_start == start, StatisticsRelease.period_end == end)
+        .order_by(StatisticsRelease.revision.desc()).limit(1)).scalar_one_or_none()
+
+
+def _publish(start: date, end: date, revision: int, actor: User | None) -> StatisticsRelease:
+    release = StatisticsRelease(
+        period_start=start, period_end=end, revision=revision,
+        published_by_id=getattr(actor, "id", None),
+        payload=_release_payload(network_statistics(start, end)))
+    try:
+        with db.session.begin_nested():
+            db.session.add(release)
+    except IntegrityError:
+        # Another request published this revision first: theirs is the published one.
+        existing = latest_release(start, end)
+        if existing is None or existing.revision < revision:  # pragma: no cover - defensive
+            raise
+        return existing
+    return release
+
+
+def published_statistics(year: int, today: date | None = None) -> Statistics:
+    """The statistics of a year as published: the first reading after a period closes
+    freezes it (the caller commits), later readings return exactly the same figures even if
+    referrals of that period change afterwards; a coordinator's revision replaces them."""
+    start, end = statistics_period(year, today)
+    if end < start:
+        return network_statistics(start, end)  # nothing published yet: empty tables
+    release = latest_release(start, end) or _publish(start, end, 1, None)
+    return _from_release(release)
+
+
+def revise_statistics(actor: User, year: int, today: date | None = None) -> Statistics:
+    """Publish the period's figures again from today's data, as a new revision (audited);
+    earlier revisions are kept."""
+    from civic.audit import audit
+
+    start, end = statistics_period(year, today)
+    if end < start:
+        raise BienveilleursError(_("Nothing is published for this year yet."))
+    latest = latest_release(start, end)
+    release = _publish(start, end, (latest.revision + 1) if latest else 1, actor)
+    audit(actor, "bienveilleurs.statistics_revised", None,
+          f"{start.isoformat()}..{end.isoformat()} revision {release.revision}")
+    return _from_release(release)
+
+
+def publish_due_statistics(today: date | None = None) -> int:
+    """Freeze every period that has closed and is not published yet (last year and the
+    current year to the end of last month): for a monthly cron, so figures are frozen at
+    the start of the month even if nobody reads them. Returns how many were published."""
+    today = today or utcnow().date()
+    done = 0
+    for year in (today.year - 1, today.year):
+        start, end = statistics_period(year, today)
+        if end >= start and latest_release(start, end) is None:
+            _publish(start, end, 1, None)
+            done += 1
+    return done
 
 
 # ---------------------------------------------------------------- coverage

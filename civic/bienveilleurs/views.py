@@ -244,11 +244,26 @@ def statistics():
     year = request.args.get("year", this_year, type=int)
     if not (2000 <= year <= this_year):
         year = this_year
-    start, end = services.statistics_period(year)
-    return render_template("bienveilleurs/statistics.html",
-                           stats=services.network_statistics(start, end), year=year,
+    stats = services.published_statistics(year)
+    db.session.commit()  # the first reading after a period closes publishes it
+    return render_template("bienveilleurs/statistics.html", stats=stats, year=year,
                            years=range(this_year, this_year - 10, -1),
-                           threshold=services.SUPPRESSION_THRESHOLD)
+                           threshold=services.SUPPRESSION_THRESHOLD,
+                           revise_form=ConfirmForm())
+
+
+@bp.route("/bienveilleurs/statistiques/<int:year>/reviser", methods=["POST"])
+@requires("network.manage")
+def statistics_revise(year: int):
+    """Publish a year's figures again from today's data (a new, audited revision)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not 2000 <= year <= date.today().year:
+        abort(404)
+    with _step() as step:
+        stats = services.revise_statistics(current_user, year)
+        step.success = _("Revision %(n)d of the figures is published.", n=stats.revision)
+    return redirect(url_for("bienveilleurs.statistics", year=year))
 
 
 # ---------------------------------------------------------------- referrals

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+
+import pytest
+from sqlalchemy import select
 
 from civic.accounts.models import User
 from civic.bienveilleurs.services import (
@@ -92,3 +96,81 @@ def test_anonymous_sees_only_the_public_side(client, net):
                 "/conciergerie-emploi", "/bienveilleurs/coordination"):
         resp = client.get(url)
         assert resp.status_code == 302 and "/compte/connexion" in resp.location, url
+
+
+def _page(client, year: int) -> str:
+    return client.get(f"/bienveilleurs/statistiques?year={year}").get_data(as_text=True)
+
+
+def test_published_figures_stay_frozen_until_a_coordinator_publishes_a_revision(
+        app, net, client):
+    from civic.audit import AuditEntry
+    from civic.bienveilleurs.models import StatisticsRelease
+    from tests.conftest import csrf_from
+
+    _referrals(app, net, 6, net.q, "isolation")
+    login(client, net.emails["coordinator"])
+    html = _page(client, LAST_YEAR)
+    assert ">6<" in html and "Revision" not in html and "Révision" not in html
+    first = client.get(f"/api/v1/bienveilleurs/statistics?year={LAST_YEAR}").get_json()
+    assert first["revision"] == 1 and first["published_at"]
+    # Referrals of the period recorded afterwards do not change what was published.
+    _referrals(app, net, 3, net.q, "isolation")
+    assert ">6<" in _page(client, LAST_YEAR) and ">9<" not in _page(client, LAST_YEAR)
+    again = client.get(f"/api/v1/bienveilleurs/statistics?year={LAST_YEAR}").get_json()
+    assert again == first
+    # A revision needs the CSRF token and the coordinator's permission.
+    url = f"/bienveilleurs/statistiques/{LAST_YEAR}/reviser"
+    assert client.post(url).status_code == 400
+    token = csrf_from(html)
+    resp = client.post(url, data={"csrf_token": token})
+    assert resp.status_code == 302
+    html = _page(client, LAST_YEAR)
+    assert ">9<" in html and ("Révision 2" in html or "Revision 2" in html)
+    revised = client.get(f"/api/v1/bienveilleurs/statistics?year={LAST_YEAR}").get_json()
+    assert revised["revision"] == 2
+    assert any(q["referrals_by_need"]["isolation"] == 9 for q in revised["quartiers"])
+    with app.app_context():
+        releases = db.session.execute(select(StatisticsRelease).order_by(
+            StatisticsRelease.revision)).scalars().all()
+        assert [r.revision for r in releases] == [1, 2]
+        assert releases[1].published_by_id == net.ids["coordinator"]
+        for r in releases:  # only published (suppressed) values are stored
+            doc = json.loads(r.payload)
+            for table in ("by_need", "by_outcome", "network", "conciergerie"):
+                for cells in doc[table].values():
+                    assert all(v is None or v == 0 or v >= 5 for v in cells.values())
+        assert db.session.execute(select(AuditEntry).where(
+            AuditEntry.action == "bienveilleurs.statistics_revised")).scalar_one()
+
+
+def test_only_coordinators_revise_and_an_unpublished_year_cannot_be(app, net, client):
+    from civic.bienveilleurs.services import BienveilleursError, revise_statistics
+
+    login(client, net.emails["council"])
+    html = _page(client, LAST_YEAR)
+    assert "reviser" not in html  # no revision button for a council member
+    from tests.conftest import csrf_from
+
+    resp = client.post(f"/bienveilleurs/statistiques/{LAST_YEAR}/reviser",
+                       data={"csrf_token": csrf_from(html)})
+    assert resp.status_code == 403
+    with app.test_request_context():
+        coordinator = db.session.get(User, net.ids["coordinator"])
+        with pytest.raises(BienveilleursError):
+            revise_statistics(coordinator, 2030, today=date(2030, 1, 10))
+
+
+def test_the_monthly_command_freezes_closed_periods_once(app, net):
+    from civic.bienveilleurs.services import publish_due_statistics
+
+    with app.app_context():
+        today = date(LAST_YEAR + 1, 3, 10)
+        assert publish_due_statistics(today) == 2  # last year, and January-February
+        db.session.commit()
+        assert publish_due_statistics(today) == 0
+        # In January nothing of the new year is published yet: only last year's.
+        assert publish_due_statistics(date(LAST_YEAR + 2, 1, 5)) == 1
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["bienveilleurs", "publish-statistics"])
+    assert result.exit_code == 0 and "statistics published:" in result.output
