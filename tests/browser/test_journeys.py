@@ -173,8 +173,12 @@ def _budget_args() -> dict:
     proposal = db.session.execute(select(Proposal).where(
         Proposal.author_id == habitante.id, Proposal.status == "submitted")).scalars().first()
     voirie = db.session.scalar(select(CityService.id).where(CityService.slug == "voirie"))
+    from civic.budgeting.models import ProposalComment
+
     return {"campaign_id": db.session.scalar(select(Campaign.id)),
             "proposal_id": proposal.id, "image_id": 1,
+            "comment_id": db.session.scalar(select(ProposalComment.id).order_by(
+                ProposalComment.id)) or 1,
             "envelope_id": db.session.scalar(select(Envelope.id).order_by(Envelope.id)),
             "review_id": db.session.scalar(select(FeasibilityReview.id).where(
                 FeasibilityReview.service_id == voirie))}
