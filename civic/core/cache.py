@@ -46,10 +46,10 @@ from babel import Locale
 from flask import Flask, Response, current_app, g, has_app_context, request, request_finished
 from flask import session as flask_session
 from flask_babel import get_locale
-from werkzeug.wrappers import Request as WsgiRequest
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Request as WsgiRequest
 
 from civic.permissions import PUBLIC, access_of
 
