@@ -122,7 +122,7 @@ def resend_confirmation():
 # POST, are rendered as before.
 _LOGIN_PAGES: OrderedDict[tuple, str] = OrderedDict()
 _LOGIN_PAGES_MAX = 64
-_TOKEN_SLOT = "<csrf-token-slot/>"
+_CSRF_SLOT = "<csrf-token-slot/>"
 
 
 def _empty_login_page() -> str | None:
@@ -139,12 +139,12 @@ def _empty_login_page() -> str | None:
         token = generate_csrf()
         if html.count(token) != 1:  # pragma: no cover - one token, in the form
             return html
-        page = html.replace(token, _TOKEN_SLOT)
+        page = html.replace(token, _CSRF_SLOT)
         _LOGIN_PAGES[key] = page
         while len(_LOGIN_PAGES) > _LOGIN_PAGES_MAX:
             _LOGIN_PAGES.popitem(last=False)
         return html
-    return page.replace(_TOKEN_SLOT, str(escape(generate_csrf())))
+    return page.replace(_CSRF_SLOT, str(escape(generate_csrf())))
 
 
 @bp.route("/connexion", methods=["GET", "POST"])

@@ -38,7 +38,7 @@ def test_every_visitor_gets_their_own_token_in_the_same_page(app):
     resp2, html2 = _page(second)  # served from the memo
     assert account_views._LOGIN_PAGES  # the page was kept
     token1, token2 = csrf_from(html1), csrf_from(html2)
-    assert token1 != token2 and account_views._TOKEN_SLOT not in html2
+    assert token1 != token2 and account_views._CSRF_SLOT not in html2
     assert html1.replace(token1, "T") == html2.replace(token2, "T")  # same page otherwise
     assert "Set-Cookie" in resp2.headers  # the token is backed by the visitor's session
     assert html2.count('name="csrf_token"') == 1
@@ -50,7 +50,7 @@ def test_a_forged_or_foreign_token_is_refused(app, user):
     _page(ines)
     _page(ines)  # the memo's page, with ines's token
     data = {"email": "ines@example.org", "password": PASSWORD}
-    for token in (None, "forged", csrf_from(mallory_html), account_views._TOKEN_SLOT):
+    for token in (None, "forged", csrf_from(mallory_html), account_views._CSRF_SLOT):
         form = dict(data) if token is None else {**data, "csrf_token": token}
         resp = ines.post(URL, data=form)
         assert resp.status_code in (400, 422), token  # refused: not logged in
