@@ -235,7 +235,7 @@ class FastHits:
         return self.wsgi_app(environ, start_response)
 
     def _lookup(self, environ: dict) -> tuple[int, list, bytes] | None:
-        req = WsgiRequest(environ)
+        req = WsgiRequest(environ, populate_request=False)
         if self.trusted_hosts is not None:
             req.trusted_hosts = self.trusted_hosts
         lang = None
