@@ -218,7 +218,6 @@ class FastHits:
         config = app.config
         self.languages = tuple(config["CIVIC_LANGUAGES"])
         self.default = config["BABEL_DEFAULT_LOCALE"]
-        self.trusted_hosts = config.get("TRUSTED_HOSTS")
         # the key's locale is str(flask_babel.get_locale()), i.e. of a parsed babel Locale
         self.locale_names = {code: str(Locale.parse(code))
                              for code in {*self.languages, self.default}}
@@ -236,8 +235,9 @@ class FastHits:
 
     def _lookup(self, environ: dict) -> tuple[int, list, bytes] | None:
         req = WsgiRequest(environ, populate_request=False)
-        if self.trusted_hosts is not None:
-            req.trusted_hosts = self.trusted_hosts
+        trusted_hosts = self.app.config["TRUSTED_HOSTS"]
+        if trusted_hosts is not None:  # as Flask checks it
+            req.trusted_hosts = trusted_hosts
         lang = None
         if environ.get("HTTP_COOKIE"):
             cookies = req.cookies
