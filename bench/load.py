@@ -94,13 +94,41 @@ def _wrk(url: str, connections: int, duration: int, rate: float | None = None,
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    done = re.search(r"(\d+) requests in", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     result = {"rps": rps, "p50": ms("50"), "p99": ms("99"),
+              "requests": int(done.group(1)) if done else 0,
               "errors": int(errors.group(1)) if errors else 0}
     counted = re.search(r"VOTES recorded=(\d+) other=(\d+) exhausted=(\d+) sent=(\d+)", out)
     if counted:
         result.update(zip(("recorded", "other", "exhausted", "sent"),
                           map(int, counted.groups()), strict=True))
+    return result
+
+
+def _cpu_seconds(master_pid: int) -> float:
+    """User + system CPU time used so far by the gunicorn workers (children of the master)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    except OSError:
+        return float("nan")
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def _measured(server: subprocess.Popen, *args, **kwargs) -> dict[str, float]:  # noqa: ANN002, ANN003
+    """_wrk, plus the workers' CPU milliseconds per request answered (wrk's count)."""
+    before = _cpu_seconds(server.pid)
+    result = _wrk(*args, **kwargs)
+    spent = _cpu_seconds(server.pid) - before
+    result["cpu_ms"] = 1000 * spent / result["requests"] if result["requests"] else float("nan")
     return result
 
 
@@ -195,7 +223,8 @@ def main() -> None:
          "/dev/null", "hello_app:app"], cwd=ROOT / "bench", env=env)
     try:
         _wait(base + "/hello")
-        results["hello (bare Flask)"] = _wrk(base + "/hello", args.connections, args.duration)
+        results["hello (bare Flask)"] = _measured(hello, base + "/hello", args.connections,
+                                                  args.duration)
     finally:
         hello.send_signal(signal.SIGTERM)
         hello.wait()
@@ -203,15 +232,15 @@ def main() -> None:
     try:
         _wait(base + "/")
         for name, path in pages.items():
-            results[name] = _wrk(base + path, args.connections, args.duration)
+            results[name] = _measured(server, base + path, args.connections, args.duration)
             half = _wrk(base + path, args.connections, args.duration,
                         rate=results[name]["rps"] / 2)
             results[name]["p99_half"] = half["p99"]
             results[name]["rps_half"] = half["rps"]
         if vote_files:
             name = "ballot submission"
-            results[name] = _wrk(base + "/", args.connections, args.duration,
-                                 votes=vote_files[0])
+            results[name] = _measured(server, base + "/", args.connections, args.duration,
+                                      votes=vote_files[0])
             half = _wrk(base + "/", args.connections, args.duration,
                         rate=results[name]["rps"] / 2, votes=vote_files[1])
             results[name]["p99_half"] = half["p99"]
@@ -238,12 +267,14 @@ def main() -> None:
     ref = results["hello (bare Flask)"]["rps"]
     print(f"\n{args.db}: gunicorn -w 2, wrk -t2 -c{args.connections} -d{args.duration}s")
     print("(½ load: the same connections paced to half the measured req/s; its req/s and p99)")
+    print("(CPU ms/req: the gunicorn workers' user+system CPU per request answered at full "
+          "load; the database server's own is not included)")
     print(f"{'page':22} {'req/s':>8} {'÷hello':>7} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'½ req/s':>8} {'½ p99 ms':>9} {'errors':>6}")
+          f"{'½ req/s':>8} {'½ p99 ms':>9} {'errors':>6} {'CPU ms/req':>10}")
     for name, r in results.items():
         print(f"{name:22} {r['rps']:8.0f} {r['rps'] / ref:7.2f} {r['p50']:7.1f} {r['p99']:7.1f} "
               f"{r.get('rps_half', float('nan')):8.0f} {r.get('p99_half', float('nan')):9.1f} "
-              f"{r['errors']:6d}")
+              f"{r['errors']:6d} {r.get('cpu_ms', float('nan')):10.2f}")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -18,6 +18,17 @@ machines, the others see the write after at most the TTL (or share the file on a
 
 Cacheable responses get an ETag and answer a matching If-None-Match with 304, served or not
 from the cache; the open-data API sets its own ETags (civic.api.views._json).
+
+Hits are served by a WSGI middleware in front of Flask (:class:`FastHits`), for the common
+case of a visitor who sends no cookie but ``lang``: no request context, session, user
+loading, rate-limiter or before/after_request hook runs; it builds the same key from the
+same WSGI environ (werkzeug's own host, path, query string, cookie and Accept-Language
+parsing, and the locale the app's selector would choose for a visitor without a session)
+and answers with the stored status and headers, which already carry everything the hooks
+added. Anything else (a session or remember-me cookie, a miss, another method) goes on to
+Flask, where the ``before_request`` path below still serves hits to visitors whose session
+holds no user and no flashed message. Entries are stored only by that Flask path, from
+eligible public views, so the middleware can only answer a key Flask answered before.
 """
 
 from __future__ import annotations
@@ -31,12 +42,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from flask import Flask, Response, current_app, g, has_app_context, request, request_finished
 from flask import session as flask_session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Request as WsgiRequest
 
 from civic.permissions import PUBLIC, access_of
 
@@ -195,6 +208,64 @@ def _store(sender: Flask, response: Response, **_extra: Any) -> None:
     cache.put(key, response.status_code, headers, response.get_data())
 
 
+class FastHits:
+    """WSGI middleware: answer cache hits for cookie-less visitors before Flask runs."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.cache: PageCache = app.extensions["civic_page_cache"]
+        config = app.config
+        self.languages = tuple(config["CIVIC_LANGUAGES"])
+        self.default = config["BABEL_DEFAULT_LOCALE"]
+        # the key's locale is str(flask_babel.get_locale()), i.e. of a parsed babel Locale
+        self.locale_names = {code: str(Locale.parse(code))
+                             for code in {*self.languages, self.default}}
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        method = environ.get("REQUEST_METHOD")
+        if method == "GET" or method == "HEAD":  # noqa: PLR1714 - the common case first
+            try:
+                hit = self._lookup(environ)
+            except Exception:  # noqa: BLE001 - anything odd (a bad Host...): Flask decides
+                hit = None
+            if hit is not None:
+                return self._answer(environ, start_response, method, *hit)
+        return self.wsgi_app(environ, start_response)
+
+    def _lookup(self, environ: dict) -> tuple[int, list, bytes] | None:
+        req = WsgiRequest(environ, populate_request=False)
+        trusted_hosts = self.app.config["TRUSTED_HOSTS"]
+        if trusted_hosts is not None:  # as Flask checks it
+            req.trusted_hosts = trusted_hosts
+        lang = None
+        if environ.get("HTTP_COOKIE"):
+            cookies = req.cookies
+            if any(name not in ALLOWED_COOKIES for name in cookies):
+                return None  # a session (maybe signed in, maybe flashes), remember-me...
+            lang = cookies.get("lang")
+        if lang not in self.languages:  # as civic.factory.select_locale, for a visitor
+            lang = req.accept_languages.best_match(self.languages) or self.default
+        key = (self.cache.read_generation(), req.host, req.scheme, req.path,
+               req.query_string, self.locale_names[lang])
+        return self.cache.get(key)
+
+    @staticmethod
+    def _answer(environ: dict, start_response: Callable, method: str, status: int,
+                headers: list, body: bytes) -> Any:
+        if environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MODIFIED_SINCE"):
+            response = Response(body, status=status, headers=headers)
+            response.headers["X-Civic-Cache"] = "hit"
+            return response.make_conditional(environ)(environ, start_response)
+        start_response(f"{status} {_REASONS.get(status, 'OK')}",
+                       [*headers, ("Content-Length", str(len(body))),
+                        ("X-Civic-Cache", "hit")])
+        return [b""] if method == "HEAD" else [body]
+
+
+_REASONS = {200: "OK"}
+
+
 def _mark_flush(session: Session, _context: Any) -> None:
     session.info[_WROTE] = True
 
@@ -230,6 +301,7 @@ def init_app(app: Flask) -> None:
         ttl, int(app.config.get("CIVIC_PAGE_CACHE_MAX_BYTES", 32 * 1024 * 1024)),
         generation_file)
     app.before_request(_serve)
+    app.wsgi_app = FastHits(app, app.wsgi_app)  # type: ignore[method-assign]
     app.after_request(_prepare)
     request_finished.connect(_store, app)
     if not _listening:

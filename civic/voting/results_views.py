@@ -118,6 +118,7 @@ def publish(campaign_id: int):
         db.session.rollback()
         flash(exc.message, "error")
     else:
+        res.verify_published(campaign)  # the first visitors do not wait for the re-chaining
         flash(_("The results are published."), "success")
     return redirect(url_for("results.results", campaign_id=campaign.id))
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import defer, joinedload
 
 from civic.budgeting import services as budget
 from civic.budgeting.models import Campaign, Envelope
 from civic.budgeting.states import Phase
 from civic.extensions import db
 from civic.permissions import public, requires, user_can
+from civic.territory.models import Quartier
 from civic.viewutil import attach_error
 from civic.voting import services as vote
 from civic.voting.ballots import MalformedChoices, format_choices, parse_choices
@@ -34,9 +37,34 @@ def _campaign_or_404(campaign_id: int) -> Campaign:
 
 
 def _envelope_or_404(envelope_id: int) -> Envelope:
-    envelope = db.get_or_404(Envelope, envelope_id)
-    _campaign_or_404(envelope.campaign_id)
+    """The envelope with its campaign, and its quartier and commune for the label, in one
+    query (the campaign loaded apart was dropped from the identity map and read again, and
+    the label cost two lazy loads)."""
+    envelope = db.session.execute(
+        select(Envelope).where(Envelope.id == envelope_id).options(
+            joinedload(Envelope.campaign),
+            joinedload(Envelope.quartier).options(defer(Quartier.outline_geojson),
+                                                  joinedload(Quartier.commune)))
+    ).unique().scalar_one_or_none()
+    if envelope is None:
+        abort(404)
+    if not budget.campaign_is_public(envelope.campaign) \
+            and not user_can(current_user, "budget.manage"):
+        abort(404)
     return envelope
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit, keeping what this request loaded and wrote as it is: the receipt page then
+    shows the envelope, campaign, voter and participation without reading them back (an
+    expire-on-commit would re-select each). Only for a commit that ends the work: nothing
+    after it may rely on reading the database again."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def envelope_label(envelope: Envelope) -> str:
@@ -206,25 +234,28 @@ def confirm(envelope_id: int):
         if receipt_given:
             receipt = vote.change_ballot(current_user, envelope, receipt_given, choices,
                                          next_receipt=next_receipt)
+            participation = vote.participation_of(current_user, envelope)
         else:
-            receipt = vote.cast_ballot(current_user, envelope, choices, receipt=next_receipt)
-        db.session.commit()
+            receipt, participation = vote.record_ballot(current_user, envelope, choices,
+                                                        receipt=next_receipt)
+        _commit_keeping_loaded()
     except vote.VoteError as exc:
         db.session.rollback()
-        replayed = vote.replayed_receipt(current_user, envelope, form.token.data)
+        participation = vote.participation_of(current_user, envelope)
+        replayed = vote.replayed_receipt(current_user, envelope, form.token.data,
+                                         participation=participation)
         if replayed:
-            return _render_recorded(envelope, replayed, replayed=True)
+            return _render_recorded(envelope, replayed, participation, replayed=True)
         flash(exc.message, "error")
         if isinstance(exc, vote.AlreadyVoted) or receipt_given \
                 or vote.vote_eligibility(current_user, campaign, envelope):
             return redirect(url_for("voting.vote_page", campaign_id=campaign.id))
         return redirect(url_for("voting.ballot", envelope_id=envelope.id))
-    return _render_recorded(envelope, receipt, changed=bool(receipt_given))
+    return _render_recorded(envelope, receipt, participation, changed=bool(receipt_given))
 
 
-def _render_recorded(envelope: Envelope, receipt: str, *, replayed: bool = False,
-                     changed: bool = False):  # noqa: ANN202
-    participation = vote.participation_of(current_user, envelope)
+def _render_recorded(envelope: Envelope, receipt: str, participation, *,  # noqa: ANN001
+                     replayed: bool = False, changed: bool = False):  # noqa: ANN202
     return render_template("voting/vote_recorded.html", campaign=envelope.campaign,
                            envelope=envelope, label=envelope_label(envelope),
                            receipt=receipt, participation=participation, replayed=replayed,
