@@ -11,7 +11,10 @@ says neither ``no-store`` nor ``private``, and comes from a request without a se
 The key is the host, path, query string and locale. Entries live ``CIVIC_PAGE_CACHE_TTL``
 seconds (0 turns the cache off) in each worker's memory, up to ``CIVIC_PAGE_CACHE_MAX_BYTES``.
 Every committed write (an ORM flush, or an INSERT/UPDATE/DELETE run through the session)
-invalidates the cache of every worker on the machine at once: the writer replaces a small
+invalidates the cache of every worker on the machine at once — except a commit that writes
+only to tables declared quiet (:func:`register_quiet_tables`: the secret ballots while a vote
+runs, which no cacheable page shows), so that a vote week's stream of ballots does not empty
+the cache many times a second: the writer replaces a small
 generation file (``CIVIC_PAGE_CACHE_GENERATION_FILE``, in instance/ by default), every request
 reads it, and a new generation empties the worker's cache. With app servers on several
 machines, the others see the write after at most the TTL (or share the file on a common disk).
@@ -266,17 +269,37 @@ class FastHits:
 _REASONS = {200: "OK"}
 
 
+# Tables whose rows no cacheable page shows (registered by their domain, with the reason):
+# a commit that writes only to these leaves the cache alone. Anything else, or a write whose
+# table cannot be told, invalidates it.
+QUIET_TABLES: set[str] = set()
+
+
+def register_quiet_tables(*names: str) -> None:
+    """Declare tables that no visitor's page or open-data answer reads while they change."""
+    QUIET_TABLES.update(names)
+
+
+def _written(session: Session) -> set[str]:
+    return session.info.setdefault(_WROTE, set())
+
+
 def _mark_flush(session: Session, _context: Any) -> None:
-    session.info[_WROTE] = True
+    tables = _written(session)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(obj, "__table__", None)
+        tables.add(getattr(table, "name", None) or "?")
 
 
 def _mark_statement(state: Any) -> None:
     if not state.is_select:
-        state.session.info[_WROTE] = True
+        table = getattr(state.statement, "table", None)
+        _written(state.session).add(getattr(table, "name", None) or "?")
 
 
 def _after_commit(session: Session) -> None:
-    if session.info.pop(_WROTE, False) and has_app_context():
+    tables = session.info.pop(_WROTE, None)
+    if tables and not tables <= QUIET_TABLES and has_app_context():
         cache = page_cache()
         if cache is not None:
             cache.bump()

@@ -27,6 +27,7 @@ from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic.budgeting.models import Campaign, Envelope, Proposal
+from civic.core.cache import register_quiet_tables
 from civic.extensions import db
 from civic.timeutil import utcnow
 
@@ -204,3 +205,11 @@ class MilestonePhoto(db.Model):
     height: Mapped[int]
 
     milestone: Mapped[Milestone] = relationship(back_populates="photos")
+
+
+# While a vote runs no visitor's page shows ballots, participations or drafts (turnout and the
+# ballot list appear only once the results are published, after the close, when the app no
+# longer changes them), so casting a ballot need not empty the page cache: during a vote week
+# it would otherwise be emptied many times a second.
+register_quiet_tables(Ballot.__tablename__, VoteParticipation.__tablename__,
+                      BallotDraft.__tablename__)
