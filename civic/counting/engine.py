@@ -501,6 +501,10 @@ class ApprovalIndex:
         # Supporter summaries shared between mes_fast runs (see _History).
         self.history = _History()
         self.clock = 0
+        # Work done so far, for benchmarks: price evaluations, rounds won on
+        # a guide's word (mes_fast's `guide`).
+        self.prices = 0
+        self.guided = 0
 
 
 class _History:
@@ -542,12 +546,43 @@ class _History:
             stack.extend(node.children.values())
 
 
+Margin = tuple[float, Fraction, int] | None
+
+
+def _margin(
+    heap: list, funded: set[int], passed: bool, guide: Any, step: int
+) -> Margin:
+    """This round's lower bound on the key (rho, rank) of every project still
+    competing once the winner is known: the heap top, or, in a round won on
+    a guide's word (see mes_fast), the better of the heap top and the
+    guide's margin — a lower bound here too, as keys only rise with less
+    money along the same rounds. None: nothing else is affordable."""
+    while heap and heap[0][3] in funded:
+        heapq.heappop(heap)
+    if passed and guide[1][step] is None:
+        return None
+    if not heap:
+        return None
+    top = heap[0][:3]
+    return max(top, guide[1][step]) if passed else top
+
+
+def _sharpen(passed: bool, guide: Any, step: int, bound: tuple) -> bool:
+    """Does this round's margin still need exact prices to rise above the
+    `ref` bound? Not when the guide's margin (kept, see _margin) already is."""
+    if not passed:
+        return True
+    gm = guide[1][step]
+    return gm is not None and gm <= bound
+
+
 def mes_fast(
     a: ApprovalIndex,
     ranks: Sequence[int],
     start: int,
     details: bool = False,
     ref: tuple[Sequence[int], Sequence[tuple[float, Fraction, int]]] | None = None,
+    guide: tuple[Sequence[int], Sequence[Margin]] | None = None,
 ) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
     """One MES run at scaled starting budget `start`.
 
@@ -652,6 +687,7 @@ def mes_fast(
 
         With `above` (a heap entry), may instead return a Fraction lb with
         above's key < lb < p's key: proof enough that p is not the cheapest."""
+        a.prices += 1
         ids, ws = summary(p)
         if len(ids) == 0:
             return None
@@ -726,13 +762,33 @@ def mes_fast(
     heapq.heapify(heap)
     step = 0
     matched = ref is not None
+    guided = guide is not None
+    funded: set[int] = set()  # left in the heap when won on the guide's word
     # Exact prices found in this round (no budget changed since): a project
     # pushed back with its exact key is not priced again when it comes up.
     exact: dict[int, tuple] = {}
     while True:
         chosen = -1
-        while heap:
+        passed = False
+        if guided:
+            assert guide is not None
+            if step == len(guide[0]):
+                break  # nothing was affordable at the richer start: nor here
+            w = guide[0][step]
+            pr = price(w)
+            if pr is not None:
+                exact[w] = pr
+                gm = guide[1][step]
+                k = key(w, pr)
+                if gm is None or (*k, ranks[w]) < gm:
+                    a.guided += 1
+                    chosen, passed = w, True
+                    won.append((*k, ranks[w]))
+            guided = passed
+        while chosen < 0 and heap:
             _, _, r, p = heapq.heappop(heap)
+            if p in funded:
+                continue
             pr = exact.get(p)
             if pr is None:
                 pr = price(p, heap[0] if heap else None)
@@ -751,13 +807,16 @@ def mes_fast(
             break
         if chosen < 0:
             break
+        funded.add(chosen)
         if matched and step < len(ref[0]) and ref[0][step] == chosen:
             # Price exactly every project the heap cannot yet prove worse
             # than ref's winner of this round (they go back with exact keys).
             bound = ref[1][step]
             held = []
-            while heap and heap[0][:3] <= bound:
+            while _sharpen(passed, guide, step, bound) and heap and heap[0][:3] <= bound:
                 _, _, r, q = heapq.heappop(heap)
+                if q in funded:
+                    continue
                 pq = price(q)
                 if pq is None:
                     continue
@@ -769,7 +828,7 @@ def mes_fast(
                 heapq.heappush(heap, item)
         else:
             matched = False
-        run.margins.append(heap[0][:3] if heap else None)
+        run.margins.append(_margin(heap, funded, passed, guide, step))
         step += 1
         exact.clear()
         p = chosen
@@ -859,6 +918,7 @@ def mes_fast_small(
     start: int,
     details: bool = False,
     ref: tuple[Sequence[int], Sequence[tuple[float, Fraction, int]]] | None = None,
+    guide: tuple[Sequence[int], Sequence[Margin]] | None = None,
 ) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
     """mes_fast for small elections (few ballot classes), where numpy's
     per-call overhead dominates: budgets kept as exact integers over a common
@@ -905,6 +965,7 @@ def mes_fast_small(
 
     def price(p: int) -> tuple[int, int] | None:
         """(rest, rich): each supporter pays min(budget, rest / rich)."""
+        a.prices += 1
         ids, ws = summary(p)
         if len(ids) == 0:
             return None
@@ -966,10 +1027,29 @@ def mes_fast_small(
     heapq.heapify(heap)
     step = 0
     matched = ref is not None
+    guided = guide is not None
+    funded: set[int] = set()  # left in the heap when won on the guide's word
     while True:
         chosen = -1
-        while heap:
+        passed = False
+        if guided:
+            assert guide is not None
+            if step == len(guide[0]):
+                break  # nothing was affordable at the richer start: nor here
+            w = guide[0][step]
+            pr = price(w)
+            if pr is not None:
+                gm = guide[1][step]
+                k = key(w, pr)
+                if gm is None or (*k, ranks[w]) < gm:
+                    a.guided += 1
+                    chosen, passed = w, True
+                    won.append((*k, ranks[w]))
+            guided = passed
+        while chosen < 0 and heap:
             _, _, r, p = heapq.heappop(heap)
+            if p in funded:
+                continue
             pr = price(p)
             if pr is None:
                 continue  # budgets only shrink: never affordable again
@@ -982,13 +1062,16 @@ def mes_fast_small(
             break
         if chosen < 0:
             break
+        funded.add(chosen)
         if matched and step < len(ref[0]) and ref[0][step] == chosen:
             # Price exactly every project the heap cannot yet prove worse
             # than ref's winner of this round (they go back with exact keys).
             bound = ref[1][step]
             held = []
-            while heap and heap[0][:3] <= bound:
+            while _sharpen(passed, guide, step, bound) and heap and heap[0][:3] <= bound:
                 _, _, r, q = heapq.heappop(heap)
+                if q in funded:
+                    continue
                 pq = price(q)
                 if pq is None:
                     continue
@@ -999,7 +1082,7 @@ def mes_fast_small(
                 heapq.heappush(heap, item)
         else:
             matched = False
-        run.margins.append(heap[0][:3] if heap else None)
+        run.margins.append(_margin(heap, funded, passed, guide, step))
         step += 1
         p = chosen
         run.selected.append(p)
@@ -1059,6 +1142,7 @@ def mes_fast_small(
     return run, won
 
 
+PROBE = 2  # after a failed jump, mes_add1_fast probes this far ahead
 SMALL_CLASSES = 2000  # below this many ballot classes mes_fast_small is faster
 
 
@@ -1068,10 +1152,11 @@ def mes_run(
     start: int,
     details: bool = False,
     ref: tuple[Sequence[int], Sequence[tuple[float, Fraction, int]]] | None = None,
+    guide: tuple[Sequence[int], Sequence[Margin]] | None = None,
 ) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
     """One MES (or certificate) run with the engine that suits the size."""
     run = mes_fast_small if len(a.e.classes) < SMALL_CLASSES else mes_fast
-    return run(a, ranks, start, details, ref)
+    return run(a, ranks, start, details, ref, guide)
 
 
 def certifies(
@@ -1093,6 +1178,7 @@ def mes_add1_fast(
     base: int | None = None,
     exhaustive_over: Sequence[int] | None = None,
     stop_when_exhaustive: bool = True,
+    guided: bool = True,
 ) -> tuple[MESRun, dict[str, int]]:
     """pabutools' add1 completion, skipping increments that cannot change the
     outcome.
@@ -1113,13 +1199,17 @@ def mes_add1_fast(
 
     Every run computed is a genuine MES run at its start, refined against the
     current run (see mes_fast's `ref`), so a jump that fails to certify is not
-    lost: its run is kept for when add1 gets there one increment at a time.
-    Jumps double after a success and restart from 1 after a failure.
+    lost: its run is kept for when add1 gets there one increment at a time,
+    and (`guided`) the runs below it follow its winners as long as its margins
+    prove them (mes_fast's `guide`). Jumps double after a success; after a
+    failure the search walks through the runs it kept, then probes PROBE
+    increments ahead, so that the run in between has a guide.
     """
     e = a.e
-    stats = {"runs": 0, "certificates": 0, "increments": 0}
+    stats = {"runs": 0, "certificates": 0, "increments": 0, "prices": 0, "guided": 0}
     if e.n == 0:
         return MESRun(selected=[], start=0), stats
+    prices0, guided0 = a.prices, a.guided
     step_money = increment * e.n
     # pabutools starts from budget/n per voter and tests exhaustiveness on the
     # MES candidates; equalshares.net may start from a whole amount per voter
@@ -1135,7 +1225,12 @@ def mes_add1_fast(
             if ref_k is not None:
                 r0, w0 = runs[ref_k]
                 ref = (r0.selected[nfree:], w0)
-            result = mes_run(a, ranks, base + k * step_money, ref=ref)
+            guide = None
+            richer = [i for i in runs if i > k] if guided else []
+            if richer:
+                r1 = runs[min(richer)][0]
+                guide = (r1.selected[nfree:], r1.margins)
+            result = mes_run(a, ranks, base + k * step_money, ref=ref, guide=guide)
             assert result is not None
             runs[k] = result
             stats["runs"] += 1
@@ -1162,9 +1257,11 @@ def mes_add1_fast(
             a.candidates
         ):
             break  # everything MES can fund is funded: more money changes nothing
-        # A run kept from an earlier failed jump may certify a jump for free.
+        # A run kept from an earlier failed jump may certify a jump for free
+        # (only one funding the same sequence can).
         ok = False
-        for far in sorted((i for i in runs if i > k + jump), reverse=True):
+        far_runs = [i for i in runs if i > k + jump and runs[i][0].selected == run.selected]
+        for far in sorted(far_runs, reverse=True):
             if certified(k, far):
                 ok, jump = True, far - k
                 break
@@ -1179,8 +1276,14 @@ def mes_add1_fast(
         run = runs[k][0]
         for old in [i for i in runs if i < k]:
             del runs[old]
-        jump = 2 * jump if ok else 1
+        if ok:
+            jump *= 2
+        else:
+            ahead = [i - k for i in runs if i > k]
+            jump = min(ahead) if ahead else PROBE if guided else 1
     stats["increments"] = k
+    stats["prices"] = a.prices - prices0
+    stats["guided"] = a.guided - guided0
     if details:
         run, _ = mes_run(a, ranks, run.start, details=True)
     return run, stats
