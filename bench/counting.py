@@ -36,14 +36,21 @@ sys.path.insert(0, str(HERE))
 from pabutools_variants import CIVIC  # noqa: E402
 
 CIVIC_CHILD = """
-import json, sys, time
-t0 = time.perf_counter()
+import json, sys
 from civic.counting import count, read_pabulib
 instance, profile = read_pabulib(sys.argv[1])
-out = {}
-for variant, kw in json.loads(sys.argv[2]).items():
-    out[variant] = sorted(count(instance, profile, **kw).winners)
-print(json.dumps(out))
+variants = json.loads(sys.argv[2])
+processes = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+if processes > 1:  # opt-in; a tree without count_many counts serially
+    try:
+        from civic.counting.parallel import count_many
+    except ImportError:
+        count_many = None
+if processes > 1 and count_many is not None:
+    outcomes = count_many(instance, profile, variants, processes=processes)
+else:
+    outcomes = {v: count(instance, profile, **kw) for v, kw in variants.items()}
+print(json.dumps({v: sorted(o.winners) for v, o in outcomes.items()}))
 """
 
 PABUTOOLS_CHILD = """
@@ -101,6 +108,13 @@ def main() -> None:
     ap.add_argument("--skip-pabutools", action="store_true")
     ap.add_argument("--everything", action="store_true", help="civic only, all rules")
     ap.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="with --everything: count on this many processes (civic.counting"
+        ".parallel.count_many, opt-in; 1 = serial, as before)",
+    )
+    ap.add_argument(
         "--baseline",
         type=Path,
         help="another checkout of the repository (e.g. the previous engine):"
@@ -123,7 +137,11 @@ def main() -> None:
             if opts.baseline:
                 trees.insert(0, ("before", opts.baseline))
             for label, repo in trees:
-                r = measure([CIVIC_CHILD, str(path), json.dumps(kws)], None, repo)
+                r = measure(
+                    [CIVIC_CHILD, str(path), json.dumps(kws), str(opts.processes)],
+                    None,
+                    repo,
+                )
                 name = f"{path.name} ({label})" if opts.baseline else path.name
                 print(
                     f"{name[:42]:<42} {r['seconds']:>27.2f} s / {r['cpu']:.2f} s"
