@@ -549,31 +549,24 @@ class _History:
 Margin = tuple[float, Fraction, int] | None
 
 
-def _margin(
-    heap: list, funded: set[int], passed: bool, guide: Any, step: int
-) -> Margin:
+def _margin(heap: list, funded: set[int], guided: bool, gm: Margin) -> Margin:
     """This round's lower bound on the key (rho, rank) of every project still
-    competing once the winner is known: the heap top, or, in a round won on
-    a guide's word (see mes_fast), the better of the heap top and the
-    guide's margin — a lower bound here too, as keys only rise with less
-    money along the same rounds. None: nothing else is affordable."""
+    competing once the winner is known: the heap top or, while the rounds so
+    far are the guide's (see mes_fast), the better of the heap top and the
+    guide's margin of the round, a lower bound here too, as keys only rise
+    with less money along the same rounds. None: nothing else is affordable."""
     while heap and heap[0][3] in funded:
         heapq.heappop(heap)
-    if passed and guide[1][step] is None:
-        return None
-    if not heap:
+    if (guided and gm is None) or not heap:
         return None
     top = heap[0][:3]
-    return max(top, guide[1][step]) if passed else top
+    return max(top, gm) if guided else top
 
 
-def _sharpen(passed: bool, guide: Any, step: int, bound: tuple) -> bool:
+def _sharpen(guided: bool, gm: Margin, bound: tuple) -> bool:
     """Does this round's margin still need exact prices to rise above the
     `ref` bound? Not when the guide's margin (kept, see _margin) already is."""
-    if not passed:
-        return True
-    gm = guide[1][step]
-    return gm is not None and gm <= bound
+    return not guided or (gm is not None and gm <= bound)
 
 
 def mes_fast(
@@ -769,22 +762,22 @@ def mes_fast(
     exact: dict[int, tuple] = {}
     while True:
         chosen = -1
-        passed = False
+        gm: Margin = None
         if guided:
+            # The rounds so far are the guide's: its margin bounds every
+            # competitor of its winner here too, so the winner is priced alone.
             assert guide is not None
             if step == len(guide[0]):
                 break  # nothing was affordable at the richer start: nor here
-            w = guide[0][step]
+            w, gm = guide[0][step], guide[1][step]
             pr = price(w)
             if pr is not None:
                 exact[w] = pr
-                gm = guide[1][step]
                 k = key(w, pr)
                 if gm is None or (*k, ranks[w]) < gm:
                     a.guided += 1
-                    chosen, passed = w, True
+                    chosen = w
                     won.append((*k, ranks[w]))
-            guided = passed
         while chosen < 0 and heap:
             _, _, r, p = heapq.heappop(heap)
             if p in funded:
@@ -807,13 +800,15 @@ def mes_fast(
             break
         if chosen < 0:
             break
+        if guided and chosen != guide[0][step]:  # type: ignore[index]
+            guided = False  # another winner: the guide's rounds are no bound now
         funded.add(chosen)
         if matched and step < len(ref[0]) and ref[0][step] == chosen:
             # Price exactly every project the heap cannot yet prove worse
             # than ref's winner of this round (they go back with exact keys).
             bound = ref[1][step]
             held = []
-            while _sharpen(passed, guide, step, bound) and heap and heap[0][:3] <= bound:
+            while _sharpen(guided, gm, bound) and heap and heap[0][:3] <= bound:
                 _, _, r, q = heapq.heappop(heap)
                 if q in funded:
                     continue
@@ -828,7 +823,7 @@ def mes_fast(
                 heapq.heappush(heap, item)
         else:
             matched = False
-        run.margins.append(_margin(heap, funded, passed, guide, step))
+        run.margins.append(_margin(heap, funded, guided, gm))
         step += 1
         exact.clear()
         p = chosen
@@ -1031,26 +1026,28 @@ def mes_fast_small(
     funded: set[int] = set()  # left in the heap when won on the guide's word
     while True:
         chosen = -1
-        passed = False
+        gm: Margin = None
+        exact: dict[int, tuple[int, int]] = {}
         if guided:
+            # The rounds so far are the guide's: its margin bounds every
+            # competitor of its winner here too, so the winner is priced alone.
             assert guide is not None
             if step == len(guide[0]):
                 break  # nothing was affordable at the richer start: nor here
-            w = guide[0][step]
+            w, gm = guide[0][step], guide[1][step]
             pr = price(w)
             if pr is not None:
-                gm = guide[1][step]
+                exact[w] = pr
                 k = key(w, pr)
                 if gm is None or (*k, ranks[w]) < gm:
                     a.guided += 1
-                    chosen, passed = w, True
+                    chosen = w
                     won.append((*k, ranks[w]))
-            guided = passed
         while chosen < 0 and heap:
             _, _, r, p = heapq.heappop(heap)
             if p in funded:
                 continue
-            pr = price(p)
+            pr = exact[p] if p in exact else price(p)
             if pr is None:
                 continue  # budgets only shrink: never affordable again
             k = key(p, pr)
@@ -1062,13 +1059,15 @@ def mes_fast_small(
             break
         if chosen < 0:
             break
+        if guided and chosen != guide[0][step]:  # type: ignore[index]
+            guided = False  # another winner: the guide's rounds are no bound now
         funded.add(chosen)
         if matched and step < len(ref[0]) and ref[0][step] == chosen:
             # Price exactly every project the heap cannot yet prove worse
             # than ref's winner of this round (they go back with exact keys).
             bound = ref[1][step]
             held = []
-            while _sharpen(passed, guide, step, bound) and heap and heap[0][:3] <= bound:
+            while _sharpen(guided, gm, bound) and heap and heap[0][:3] <= bound:
                 _, _, r, q = heapq.heappop(heap)
                 if q in funded:
                     continue
@@ -1082,7 +1081,7 @@ def mes_fast_small(
                 heapq.heappush(heap, item)
         else:
             matched = False
-        run.margins.append(_margin(heap, funded, passed, guide, step))
+        run.margins.append(_margin(heap, funded, guided, gm))
         step += 1
         p = chosen
         run.selected.append(p)
@@ -1142,7 +1141,7 @@ def mes_fast_small(
     return run, won
 
 
-PROBE = 2  # after a failed jump, mes_add1_fast probes this far ahead
+PROBE = 4  # after a failed jump, mes_add1_fast probes this far ahead
 SMALL_CLASSES = 2000  # below this many ballot classes mes_fast_small is faster
 
 
