@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import gc
-import io
+import os
 from collections.abc import Iterator
-from pathlib import Path
 
 from civic.counting.model import (
     VOTE_TYPES,
@@ -33,6 +31,8 @@ def _fields(line: str) -> list[str]:
         return line.split(";")
     # Python's csv tolerates a field that starts with a quote but is not fully
     # quoted (Czestochowa 2020: `"Odkupmy" i my - ...`), as Pabulib's tools do.
+    import csv  # only for lines with quotes: not imported by most files
+
     return next(csv.reader([line], delimiter=";"))
 
 
@@ -54,10 +54,11 @@ def _int(text: str, what: str, line: int) -> int:
         ) from None
 
 
-def read_pabulib(source: str | Path) -> tuple[Instance, Profile]:
+def read_pabulib(source: str | os.PathLike[str]) -> tuple[Instance, Profile]:
     """Read a .pb file from a path."""
     try:
-        data = Path(source).read_bytes()
+        with open(source, "rb") as file:
+            data = file.read()
     except OSError as exc:
         raise PabulibError(f"cannot read {source}: {exc.strerror}") from None
     try:
@@ -356,6 +357,9 @@ def _check_ballot(
 
 
 def _row(fields: list[str]) -> str:
+    import csv
+    import io
+
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=";", lineterminator="\n").writerow(fields)
     return buffer.getvalue()
@@ -420,6 +424,9 @@ def format_pabulib(instance: Instance, profile: Profile) -> str:
     return "".join(out)
 
 
-def write_pabulib(instance: Instance, profile: Profile, path: str | Path) -> None:
+def write_pabulib(
+    instance: Instance, profile: Profile, path: str | os.PathLike[str]
+) -> None:
     """Write a .pb file (UTF-8, LF line endings)."""
-    Path(path).write_text(format_pabulib(instance, profile), encoding="utf-8")
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(format_pabulib(instance, profile))
