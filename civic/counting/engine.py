@@ -632,7 +632,7 @@ def mes_fast(
         R = len(P)
         if not R:
             return start * D
-        rs = np.flatnonzero(path[v, :R]).tolist()
+        rs = path[v, :R].nonzero()[0].tolist()
         return start * D - sum([P[r] for r in rs])
 
     def exact_sum(ids: Any, ws: Any) -> int:
@@ -652,7 +652,7 @@ def mes_fast(
             return hit[0], hit[1]
         counts = np.bincount(vid[a.supp[p]], weights=a.supp_mult[p])
         counts[0] = 0
-        ids = np.flatnonzero(counts)
+        ids = counts.nonzero()[0]
         ws = counts[ids]
         node.summaries[p] = ids, ws, False
         return ids, ws
@@ -889,7 +889,7 @@ def mes_fast(
             # Forget values no class holds any more.
             used = np.bincount(vid, minlength=nv)
             used[0] = 1
-            live = np.flatnonzero(used)
+            live = used.nonzero()[0]
             compact_at = max(2048, 2 * len(live))
             if 2 * len(live) < nv:
                 compact = np.zeros(nv, dtype=np.intp)
@@ -955,7 +955,7 @@ def mes_fast_small(
         """Distinct nonzero budget value ids of p's supporters, and how many."""
         counts = np.bincount(vid[a.supp[p]], weights=a.supp_mult[p])
         counts[0] = 0
-        ids = np.flatnonzero(counts)
+        ids = counts.nonzero()[0]
         return ids, counts[ids].astype(np.int64)
 
     def price(p: int) -> tuple[int, int] | None:
@@ -1122,7 +1122,7 @@ def mes_fast_small(
             # Forget values no class holds any more (keeps rescaling cheap).
             used = np.bincount(vid, minlength=len(vals))
             used[0] = 1
-            live = np.flatnonzero(used)
+            live = used.nonzero()[0]
             if 2 * len(live) < len(vals):
                 compact = np.zeros(len(vals), dtype=np.int64)
                 compact[live] = np.arange(len(live), dtype=np.int64)
