@@ -687,12 +687,12 @@ def mes_fast(
         need = costs[p] * n
         f = fv[ids]
         if len(ids) > 1 and not (node.summaries[p][2] and (f[1:] >= f[:-1]).all()):
-            order = np.argsort(f, kind="stable")
+            order = f.argsort(kind="stable")
             ids = ids[order]
             ws = ws[order]
             f = f[order]
             node.summaries[p] = ids, ws, True  # sorted, for the next run here
-        paid = np.cumsum(f * ws)
+        paid = (f * ws).cumsum()
         total_f = float(paid[-1])
         W = float(ws.sum())
         err = W * tol + (len(ids) + 2) * 2.0**-52 * total_f
@@ -701,8 +701,8 @@ def mes_fast(
         # Float guess of the first supporter able to pay the full share: the
         # first i where a price of f[i] each would raise the cost (paid[i] by
         # the poorer ones and i itself, f[i] by each richer one)...
-        cw = np.cumsum(ws)
-        j = int(np.searchsorted(paid + f * (W - cw), need, "left"))
+        cw = ws.cumsum()
+        j = int((paid + f * (W - cw)).searchsorted(need, "left"))
         if j == len(ids):
             return exact_price(p, ids, ws)
         paid_before_j = float(paid[j - 1]) if j else 0.0
@@ -715,7 +715,7 @@ def mes_fast(
             guess = (need - paid_before_j) / rich_from_j
             L = guess * (1 - 2.0**-30)
             if L > 0 and L / unit[p] > above[0] * (1 + 2.0**-40):
-                i = int(np.searchsorted(f, L, "left"))
+                i = int(f.searchsorted(L, "left"))
                 raised = L * (W - float(cw[i - 1])) + float(paid[i - 1]) if i else L * W
                 bound = W * tol + (len(ids) + 4) * 2.0**-52 * (total_f + L * W)
                 if raised + bound < need:
@@ -729,8 +729,8 @@ def mes_fast(
             return exact_price(p, ids, ws)
         den = rich * D
         pf = rest / den
-        lo = int(np.searchsorted(f, pf - band, "left"))
-        hi = int(np.searchsorted(f, pf + band, "right"))
+        lo = int(f.searchsorted(pf - band, "left"))
+        hi = int(f.searchsorted(pf + band, "right"))
         if not lo <= j <= hi:
             return exact_price(p, ids, ws)
         for i in range(lo, hi):
@@ -841,17 +841,14 @@ def mes_fast(
         P.append(pD)
         pf = num / den
         # Who keeps money: rich values strictly above the price.
-        keep = np.ones(len(ids) - j, dtype=bool)
         # (f is None: the order was found exactly; check every value.)
-        hi = len(ids) if f is None else int(np.searchsorted(f, pf + band, "right"))
-        for i in range(j, hi):
-            if exact_one(int(ids[i])) <= pD:
-                keep[i - j] = False
+        hi = len(ids) if f is None else int(f.searchsorted(pf + band, "right"))
+        spent = [i - j for i in range(j, hi) if exact_one(int(ids[i])) <= pD]
         if details:
             k = Fraction(num, den * unit[p])
             run.rho[p] = k
             # Poor values exactly at the price pay it in full too.
-            lo = 0 if f is None else int(np.searchsorted(f, pf - band, "left"))
+            lo = 0 if f is None else int(f.searchsorted(pf - band, "left"))
             equal = [i for i in range(lo, j) if exact_one(int(ids[i])) == pD]
             w_eq = sum(int(ws[i]) for i in equal)
             full = int(ws[j:].sum()) + w_eq
@@ -863,7 +860,9 @@ def mes_fast(
                 (Fraction(num, den * n), full),
                 (partial_sum / n, partial_n),
             ]
-        kept = ids[j:][keep]
+        kept = ids[j:]
+        if spent:
+            kept = np.delete(kept, spent)
         new = len(kept)
         if nv + new > cap:
             while nv + new > cap:
@@ -974,7 +973,7 @@ def mes_fast_small(
                 rest -= value * w
                 rich -= w
             return None
-        order = np.argsort(fv[ids], kind="stable")
+        order = fv[ids].argsort(kind="stable")
         ids = ids[order]
         ws = ws[order]
         v = fresh(ids)
@@ -985,9 +984,9 @@ def mes_fast_small(
         # Float guess of the first supporter able to pay the full share...
         f = fv[ids]
         wf = ws.astype(np.float64)
-        paid_before = np.concatenate(([0.0], np.cumsum(f * wf)[:-1]))
-        rich_from = wf.sum() - np.concatenate(([0.0], np.cumsum(wf)[:-1]))
-        j = int(np.argmax(e.costs[p] * n - paid_before <= f * rich_from))
+        paid_before = np.concatenate(([0.0], (f * wf).cumsum()[:-1]))
+        rich_from = wf.sum() - np.concatenate(([0.0], wf.cumsum()[:-1]))
+        j = int((e.costs[p] * n - paid_before <= f * rich_from).argmax())
         # ...checked exactly: poor ones have at most the price, rich ones at least.
         wl = ws.tolist()
         rest = need - int((v[:j] * ws[:j]).sum()) if j else need
