@@ -36,6 +36,7 @@ def _clear_caches() -> None:
     engine._CACHE.clear()
     engine._INDEX_CACHE.clear()
     api._ADD1_CACHE.clear()
+    api._DETAILED_CACHE.clear()
 
 
 @needs_fork
