@@ -61,9 +61,6 @@ print(json.dumps({v: run_pabutools(sys.argv[1], v) for v in json.loads(sys.argv[
 """
 
 
-BYTECODE_CACHE = True
-
-
 def child_env(repo: Path) -> dict[str, str]:
     """The children's environment: civic from `repo`, and Python's bytecode
     cache on, as a user's Python has it. (Some shells here export
@@ -71,8 +68,7 @@ def child_env(repo: Path) -> dict[str, str]:
     was compiled again in every child, ~40-50 ms, while pabutools and numpy,
     installed by pip with their .pyc, were not.)"""
     env = dict(os.environ, PYTHONPATH=str(repo))
-    if BYTECODE_CACHE:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
@@ -147,17 +143,9 @@ def main() -> None:
         help="another checkout of the repository (e.g. the previous engine):"
         " its civic.counting is measured too, in the same run, as 'before'",
     )
-    ap.add_argument(
-        "--no-bytecode-cache",
-        action="store_true",
-        help="keep PYTHONDONTWRITEBYTECODE if set (civic recompiled in every child)",
-    )
     opts = ap.parse_args()
-    global BYTECODE_CACHE
-    BYTECODE_CACHE = not opts.no_bytecode_cache
-    if BYTECODE_CACHE:
-        for repo in [REPO] + ([opts.baseline] if opts.baseline else []):
-            warm_up(repo)
+    for repo in [REPO] + ([opts.baseline] if opts.baseline else []):
+        warm_up(repo)
     files = [Path(f) for f in opts.files] or [SAMPLES / f for f in DEFAULT_FILES]
     variants = list(CIVIC) if opts.variants == "all" else opts.variants.split(",")
 
