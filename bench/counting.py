@@ -79,6 +79,7 @@ def warm_up(repo: Path) -> None:
         subprocess.run(
             [sys.executable, "-c", f"import {module}"],
             env=child_env(repo),
+            cwd=repo,
             stderr=subprocess.DEVNULL,
             check=False,
         )
@@ -89,8 +90,15 @@ def measure(args: list[str], timeout: float | None, repo: Path = REPO) -> dict:
     peak RSS (MB), stdout, or timeout."""
     env = child_env(repo)
     start = time.perf_counter()
+    # cwd=repo: `python -c` puts the current directory first on sys.path,
+    # before PYTHONPATH, so run from another checkout it imported that
+    # checkout's civic instead of `repo`'s (--baseline measured "after" twice).
     proc = subprocess.Popen(
-        [sys.executable, "-c", *args], stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=repo,
     )
     deadline = None if timeout is None else start + timeout
     while True:
@@ -146,7 +154,11 @@ def main() -> None:
     opts = ap.parse_args()
     for repo in [REPO] + ([opts.baseline] if opts.baseline else []):
         warm_up(repo)
-    files = [Path(f) for f in opts.files] or [SAMPLES / f for f in DEFAULT_FILES]
+    files = [Path(f).resolve() for f in opts.files] or [
+        SAMPLES / f for f in DEFAULT_FILES
+    ]
+    if opts.baseline:
+        opts.baseline = opts.baseline.resolve()
     variants = list(CIVIC) if opts.variants == "all" else opts.variants.split(",")
 
     if opts.everything:
