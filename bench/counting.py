@@ -36,14 +36,21 @@ sys.path.insert(0, str(HERE))
 from pabutools_variants import CIVIC  # noqa: E402
 
 CIVIC_CHILD = """
-import json, sys, time
-t0 = time.perf_counter()
+import json, sys
 from civic.counting import count, read_pabulib
 instance, profile = read_pabulib(sys.argv[1])
-out = {}
-for variant, kw in json.loads(sys.argv[2]).items():
-    out[variant] = sorted(count(instance, profile, **kw).winners)
-print(json.dumps(out))
+variants = json.loads(sys.argv[2])
+processes = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+if processes > 1:  # opt-in; a tree without count_many counts serially
+    try:
+        from civic.counting.parallel import count_many
+    except ImportError:
+        count_many = None
+if processes > 1 and count_many is not None:
+    outcomes = count_many(instance, profile, variants, processes=processes)
+else:
+    outcomes = {v: count(instance, profile, **kw) for v, kw in variants.items()}
+print(json.dumps({v: sorted(o.winners) for v, o in outcomes.items()}))
 """
 
 PABUTOOLS_CHILD = """
@@ -54,13 +61,44 @@ print(json.dumps({v: run_pabutools(sys.argv[1], v) for v in json.loads(sys.argv[
 """
 
 
+def child_env(repo: Path) -> dict[str, str]:
+    """The children's environment: civic from `repo`, and Python's bytecode
+    cache on, as a user's Python has it. (Some shells here export
+    PYTHONDONTWRITEBYTECODE=1: then civic.counting, run from a source tree,
+    was compiled again in every child, ~40-50 ms, while pabutools and numpy,
+    installed by pip with their .pyc, were not.)"""
+    env = dict(os.environ, PYTHONPATH=str(repo))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def warm_up(repo: Path) -> None:
+    """Import both libraries once, untimed, so that their bytecode is cached
+    (civic's goes to `repo`'s __pycache__ folders, ignored by git)."""
+    for module in ("civic.counting.cli", "civic.counting.parallel", "pabutools.rules"):
+        subprocess.run(
+            [sys.executable, "-c", f"import {module}"],
+            env=child_env(repo),
+            cwd=repo,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+
+
 def measure(args: list[str], timeout: float | None, repo: Path = REPO) -> dict:
     """Run a child process (civic from `repo`); wall time, its CPU time and
     peak RSS (MB), stdout, or timeout."""
-    env = dict(os.environ, PYTHONPATH=str(repo))
+    env = child_env(repo)
     start = time.perf_counter()
+    # cwd=repo: `python -c` puts the current directory first on sys.path,
+    # before PYTHONPATH, so run from another checkout it imported that
+    # checkout's civic instead of `repo`'s (--baseline measured "after" twice).
     proc = subprocess.Popen(
-        [sys.executable, "-c", *args], stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=repo,
     )
     deadline = None if timeout is None else start + timeout
     while True:
@@ -101,13 +139,26 @@ def main() -> None:
     ap.add_argument("--skip-pabutools", action="store_true")
     ap.add_argument("--everything", action="store_true", help="civic only, all rules")
     ap.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="with --everything: count on this many processes (civic.counting"
+        ".parallel.count_many, opt-in; 1 = serial, as before)",
+    )
+    ap.add_argument(
         "--baseline",
         type=Path,
         help="another checkout of the repository (e.g. the previous engine):"
         " its civic.counting is measured too, in the same run, as 'before'",
     )
     opts = ap.parse_args()
-    files = [Path(f) for f in opts.files] or [SAMPLES / f for f in DEFAULT_FILES]
+    for repo in [REPO] + ([opts.baseline] if opts.baseline else []):
+        warm_up(repo)
+    files = [Path(f).resolve() for f in opts.files] or [
+        SAMPLES / f for f in DEFAULT_FILES
+    ]
+    if opts.baseline:
+        opts.baseline = opts.baseline.resolve()
     variants = list(CIVIC) if opts.variants == "all" else opts.variants.split(",")
 
     if opts.everything:
@@ -123,7 +174,11 @@ def main() -> None:
             if opts.baseline:
                 trees.insert(0, ("before", opts.baseline))
             for label, repo in trees:
-                r = measure([CIVIC_CHILD, str(path), json.dumps(kws)], None, repo)
+                r = measure(
+                    [CIVIC_CHILD, str(path), json.dumps(kws), str(opts.processes)],
+                    None,
+                    repo,
+                )
                 name = f"{path.name} ({label})" if opts.baseline else path.name
                 print(
                     f"{name[:42]:<42} {r['seconds']:>27.2f} s / {r['cpu']:.2f} s"

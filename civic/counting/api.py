@@ -227,11 +227,11 @@ def count(
     elif completion in ("add1", "add1-greedy"):
         run, increments = _add1(e, ranks, utility, increment)
     else:
-        run = engine.mes_once(e, ranks, utility, e.budget, details=True)
+        run = _detailed(e, ranks, utility, e.budget)
         increments = None
     if e.n and increments is not None:
         # add1 searched without details: rerun once at the final budget.
-        detailed = engine.mes_once(e, ranks, utility, run.start, details=True)
+        detailed = _detailed(e, ranks, utility, run.start)
         if detailed.selected != run.selected:
             raise AssertionError("MES rerun at the same budget differs")  # a bug
         run = detailed
@@ -249,6 +249,23 @@ def count(
 
 
 _ADD1_CACHE: list[tuple[tuple, tuple[list, engine.MESRun]]] = []
+_DETAILED_CACHE: list[tuple[tuple, list, engine.MESRun]] = []
+
+
+def _detailed(
+    e: engine.Election, ranks: list[int], utility: str, start: int
+) -> engine.MESRun:
+    """MES with details at this start; the last few are kept, as a count of
+    several variants asks for the same run again (with and without a greedy
+    completion). Callers only read it."""
+    key = (e.excluded, utility, tuple(ranks), start)
+    for k, classes, run in _DETAILED_CACHE:
+        if k == key and classes is e.classes:
+            return run
+    run = engine.mes_once(e, ranks, utility, start, details=True)
+    _DETAILED_CACHE.insert(0, (key, e.classes, run))
+    del _DETAILED_CACHE[8:]
+    return run
 
 
 def _add1(

@@ -501,6 +501,10 @@ class ApprovalIndex:
         # Supporter summaries shared between mes_fast runs (see _History).
         self.history = _History()
         self.clock = 0
+        # Work done so far, for benchmarks: price evaluations, rounds won on
+        # a guide's word (mes_fast's `guide`).
+        self.prices = 0
+        self.guided = 0
 
 
 class _History:
@@ -542,12 +546,36 @@ class _History:
             stack.extend(node.children.values())
 
 
+Margin = tuple[float, Fraction, int] | None
+
+
+def _margin(heap: list, funded: set[int], guided: bool, gm: Margin) -> Margin:
+    """This round's lower bound on the key (rho, rank) of every project still
+    competing once the winner is known: the heap top or, while the rounds so
+    far are the guide's (see mes_fast), the better of the heap top and the
+    guide's margin of the round, a lower bound here too, as keys only rise
+    with less money along the same rounds. None: nothing else is affordable."""
+    while heap and heap[0][3] in funded:
+        heapq.heappop(heap)
+    if (guided and gm is None) or not heap:
+        return None
+    top = heap[0][:3]
+    return max(top, gm) if guided else top
+
+
+def _sharpen(guided: bool, gm: Margin, bound: tuple) -> bool:
+    """Does this round's margin still need exact prices to rise above the
+    `ref` bound? Not when the guide's margin (kept, see _margin) already is."""
+    return not guided or (gm is not None and gm <= bound)
+
+
 def mes_fast(
     a: ApprovalIndex,
     ranks: Sequence[int],
     start: int,
     details: bool = False,
     ref: tuple[Sequence[int], Sequence[tuple[float, Fraction, int]]] | None = None,
+    guide: tuple[Sequence[int], Sequence[Margin]] | None = None,
 ) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
     """One MES run at scaled starting budget `start`.
 
@@ -604,7 +632,7 @@ def mes_fast(
         R = len(P)
         if not R:
             return start * D
-        rs = np.flatnonzero(path[v, :R]).tolist()
+        rs = path[v, :R].nonzero()[0].tolist()
         return start * D - sum([P[r] for r in rs])
 
     def exact_sum(ids: Any, ws: Any) -> int:
@@ -624,7 +652,7 @@ def mes_fast(
             return hit[0], hit[1]
         counts = np.bincount(vid[a.supp[p]], weights=a.supp_mult[p])
         counts[0] = 0
-        ids = np.flatnonzero(counts)
+        ids = counts.nonzero()[0]
         ws = counts[ids]
         node.summaries[p] = ids, ws, False
         return ids, ws
@@ -652,18 +680,19 @@ def mes_fast(
 
         With `above` (a heap entry), may instead return a Fraction lb with
         above's key < lb < p's key: proof enough that p is not the cheapest."""
+        a.prices += 1
         ids, ws = summary(p)
         if len(ids) == 0:
             return None
         need = costs[p] * n
         f = fv[ids]
         if len(ids) > 1 and not (node.summaries[p][2] and (f[1:] >= f[:-1]).all()):
-            order = np.argsort(f, kind="stable")
+            order = f.argsort(kind="stable")
             ids = ids[order]
             ws = ws[order]
             f = f[order]
             node.summaries[p] = ids, ws, True  # sorted, for the next run here
-        paid = np.cumsum(f * ws)
+        paid = (f * ws).cumsum()
         total_f = float(paid[-1])
         W = float(ws.sum())
         err = W * tol + (len(ids) + 2) * 2.0**-52 * total_f
@@ -672,8 +701,8 @@ def mes_fast(
         # Float guess of the first supporter able to pay the full share: the
         # first i where a price of f[i] each would raise the cost (paid[i] by
         # the poorer ones and i itself, f[i] by each richer one)...
-        cw = np.cumsum(ws)
-        j = int(np.searchsorted(paid + f * (W - cw), need, "left"))
+        cw = ws.cumsum()
+        j = int((paid + f * (W - cw)).searchsorted(need, "left"))
         if j == len(ids):
             return exact_price(p, ids, ws)
         paid_before_j = float(paid[j - 1]) if j else 0.0
@@ -686,7 +715,7 @@ def mes_fast(
             guess = (need - paid_before_j) / rich_from_j
             L = guess * (1 - 2.0**-30)
             if L > 0 and L / unit[p] > above[0] * (1 + 2.0**-40):
-                i = int(np.searchsorted(f, L, "left"))
+                i = int(f.searchsorted(L, "left"))
                 raised = L * (W - float(cw[i - 1])) + float(paid[i - 1]) if i else L * W
                 bound = W * tol + (len(ids) + 4) * 2.0**-52 * (total_f + L * W)
                 if raised + bound < need:
@@ -700,8 +729,8 @@ def mes_fast(
             return exact_price(p, ids, ws)
         den = rich * D
         pf = rest / den
-        lo = int(np.searchsorted(f, pf - band, "left"))
-        hi = int(np.searchsorted(f, pf + band, "right"))
+        lo = int(f.searchsorted(pf - band, "left"))
+        hi = int(f.searchsorted(pf + band, "right"))
         if not lo <= j <= hi:
             return exact_price(p, ids, ws)
         for i in range(lo, hi):
@@ -726,13 +755,33 @@ def mes_fast(
     heapq.heapify(heap)
     step = 0
     matched = ref is not None
+    guided = guide is not None
+    funded: set[int] = set()  # left in the heap when won on the guide's word
     # Exact prices found in this round (no budget changed since): a project
     # pushed back with its exact key is not priced again when it comes up.
     exact: dict[int, tuple] = {}
     while True:
         chosen = -1
-        while heap:
+        gm: Margin = None
+        if guided:
+            # The rounds so far are the guide's: its margin bounds every
+            # competitor of its winner here too, so the winner is priced alone.
+            assert guide is not None
+            if step == len(guide[0]):
+                break  # nothing was affordable at the richer start: nor here
+            w, gm = guide[0][step], guide[1][step]
+            pr = price(w)
+            if pr is not None:
+                exact[w] = pr
+                k = key(w, pr)
+                if gm is None or (*k, ranks[w]) < gm:
+                    a.guided += 1
+                    chosen = w
+                    won.append((*k, ranks[w]))
+        while chosen < 0 and heap:
             _, _, r, p = heapq.heappop(heap)
+            if p in funded:
+                continue
             pr = exact.get(p)
             if pr is None:
                 pr = price(p, heap[0] if heap else None)
@@ -751,13 +800,18 @@ def mes_fast(
             break
         if chosen < 0:
             break
+        if guided and chosen != guide[0][step]:  # type: ignore[index]
+            guided = False  # another winner: the guide's rounds are no bound now
+        funded.add(chosen)
         if matched and step < len(ref[0]) and ref[0][step] == chosen:
             # Price exactly every project the heap cannot yet prove worse
             # than ref's winner of this round (they go back with exact keys).
             bound = ref[1][step]
             held = []
-            while heap and heap[0][:3] <= bound:
+            while _sharpen(guided, gm, bound) and heap and heap[0][:3] <= bound:
                 _, _, r, q = heapq.heappop(heap)
+                if q in funded:
+                    continue
                 pq = price(q)
                 if pq is None:
                     continue
@@ -769,7 +823,7 @@ def mes_fast(
                 heapq.heappush(heap, item)
         else:
             matched = False
-        run.margins.append(heap[0][:3] if heap else None)
+        run.margins.append(_margin(heap, funded, guided, gm))
         step += 1
         exact.clear()
         p = chosen
@@ -787,17 +841,14 @@ def mes_fast(
         P.append(pD)
         pf = num / den
         # Who keeps money: rich values strictly above the price.
-        keep = np.ones(len(ids) - j, dtype=bool)
         # (f is None: the order was found exactly; check every value.)
-        hi = len(ids) if f is None else int(np.searchsorted(f, pf + band, "right"))
-        for i in range(j, hi):
-            if exact_one(int(ids[i])) <= pD:
-                keep[i - j] = False
+        hi = len(ids) if f is None else int(f.searchsorted(pf + band, "right"))
+        spent = [i - j for i in range(j, hi) if exact_one(int(ids[i])) <= pD]
         if details:
             k = Fraction(num, den * unit[p])
             run.rho[p] = k
             # Poor values exactly at the price pay it in full too.
-            lo = 0 if f is None else int(np.searchsorted(f, pf - band, "left"))
+            lo = 0 if f is None else int(f.searchsorted(pf - band, "left"))
             equal = [i for i in range(lo, j) if exact_one(int(ids[i])) == pD]
             w_eq = sum(int(ws[i]) for i in equal)
             full = int(ws[j:].sum()) + w_eq
@@ -809,7 +860,9 @@ def mes_fast(
                 (Fraction(num, den * n), full),
                 (partial_sum / n, partial_n),
             ]
-        kept = ids[j:][keep]
+        kept = ids[j:]
+        if spent:
+            kept = np.delete(kept, spent)
         new = len(kept)
         if nv + new > cap:
             while nv + new > cap:
@@ -835,7 +888,7 @@ def mes_fast(
             # Forget values no class holds any more.
             used = np.bincount(vid, minlength=nv)
             used[0] = 1
-            live = np.flatnonzero(used)
+            live = used.nonzero()[0]
             compact_at = max(2048, 2 * len(live))
             if 2 * len(live) < nv:
                 compact = np.zeros(nv, dtype=np.intp)
@@ -859,6 +912,7 @@ def mes_fast_small(
     start: int,
     details: bool = False,
     ref: tuple[Sequence[int], Sequence[tuple[float, Fraction, int]]] | None = None,
+    guide: tuple[Sequence[int], Sequence[Margin]] | None = None,
 ) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
     """mes_fast for small elections (few ballot classes), where numpy's
     per-call overhead dominates: budgets kept as exact integers over a common
@@ -900,11 +954,12 @@ def mes_fast_small(
         """Distinct nonzero budget value ids of p's supporters, and how many."""
         counts = np.bincount(vid[a.supp[p]], weights=a.supp_mult[p])
         counts[0] = 0
-        ids = np.flatnonzero(counts)
+        ids = counts.nonzero()[0]
         return ids, counts[ids].astype(np.int64)
 
     def price(p: int) -> tuple[int, int] | None:
         """(rest, rich): each supporter pays min(budget, rest / rich)."""
+        a.prices += 1
         ids, ws = summary(p)
         if len(ids) == 0:
             return None
@@ -918,7 +973,7 @@ def mes_fast_small(
                 rest -= value * w
                 rich -= w
             return None
-        order = np.argsort(fv[ids], kind="stable")
+        order = fv[ids].argsort(kind="stable")
         ids = ids[order]
         ws = ws[order]
         v = fresh(ids)
@@ -929,9 +984,9 @@ def mes_fast_small(
         # Float guess of the first supporter able to pay the full share...
         f = fv[ids]
         wf = ws.astype(np.float64)
-        paid_before = np.concatenate(([0.0], np.cumsum(f * wf)[:-1]))
-        rich_from = wf.sum() - np.concatenate(([0.0], np.cumsum(wf)[:-1]))
-        j = int(np.argmax(e.costs[p] * n - paid_before <= f * rich_from))
+        paid_before = np.concatenate(([0.0], (f * wf).cumsum()[:-1]))
+        rich_from = wf.sum() - np.concatenate(([0.0], wf.cumsum()[:-1]))
+        j = int((e.costs[p] * n - paid_before <= f * rich_from).argmax())
         # ...checked exactly: poor ones have at most the price, rich ones at least.
         wl = ws.tolist()
         rest = need - int((v[:j] * ws[:j]).sum()) if j else need
@@ -966,11 +1021,32 @@ def mes_fast_small(
     heapq.heapify(heap)
     step = 0
     matched = ref is not None
+    guided = guide is not None
+    funded: set[int] = set()  # left in the heap when won on the guide's word
     while True:
         chosen = -1
-        while heap:
+        gm: Margin = None
+        exact: dict[int, tuple[int, int]] = {}
+        if guided:
+            # The rounds so far are the guide's: its margin bounds every
+            # competitor of its winner here too, so the winner is priced alone.
+            assert guide is not None
+            if step == len(guide[0]):
+                break  # nothing was affordable at the richer start: nor here
+            w, gm = guide[0][step], guide[1][step]
+            pr = price(w)
+            if pr is not None:
+                exact[w] = pr
+                k = key(w, pr)
+                if gm is None or (*k, ranks[w]) < gm:
+                    a.guided += 1
+                    chosen = w
+                    won.append((*k, ranks[w]))
+        while chosen < 0 and heap:
             _, _, r, p = heapq.heappop(heap)
-            pr = price(p)
+            if p in funded:
+                continue
+            pr = exact[p] if p in exact else price(p)
             if pr is None:
                 continue  # budgets only shrink: never affordable again
             k = key(p, pr)
@@ -982,13 +1058,18 @@ def mes_fast_small(
             break
         if chosen < 0:
             break
+        if guided and chosen != guide[0][step]:  # type: ignore[index]
+            guided = False  # another winner: the guide's rounds are no bound now
+        funded.add(chosen)
         if matched and step < len(ref[0]) and ref[0][step] == chosen:
             # Price exactly every project the heap cannot yet prove worse
             # than ref's winner of this round (they go back with exact keys).
             bound = ref[1][step]
             held = []
-            while heap and heap[0][:3] <= bound:
+            while _sharpen(guided, gm, bound) and heap and heap[0][:3] <= bound:
                 _, _, r, q = heapq.heappop(heap)
+                if q in funded:
+                    continue
                 pq = price(q)
                 if pq is None:
                     continue
@@ -999,7 +1080,7 @@ def mes_fast_small(
                 heapq.heappush(heap, item)
         else:
             matched = False
-        run.margins.append(heap[0][:3] if heap else None)
+        run.margins.append(_margin(heap, funded, guided, gm))
         step += 1
         p = chosen
         run.selected.append(p)
@@ -1040,7 +1121,7 @@ def mes_fast_small(
             # Forget values no class holds any more (keeps rescaling cheap).
             used = np.bincount(vid, minlength=len(vals))
             used[0] = 1
-            live = np.flatnonzero(used)
+            live = used.nonzero()[0]
             if 2 * len(live) < len(vals):
                 compact = np.zeros(len(vals), dtype=np.int64)
                 compact[live] = np.arange(len(live), dtype=np.int64)
@@ -1059,6 +1140,7 @@ def mes_fast_small(
     return run, won
 
 
+PROBE = 4  # after a failed jump, mes_add1_fast probes this far ahead
 SMALL_CLASSES = 2000  # below this many ballot classes mes_fast_small is faster
 
 
@@ -1068,10 +1150,11 @@ def mes_run(
     start: int,
     details: bool = False,
     ref: tuple[Sequence[int], Sequence[tuple[float, Fraction, int]]] | None = None,
+    guide: tuple[Sequence[int], Sequence[Margin]] | None = None,
 ) -> tuple[MESRun, list[tuple[float, Fraction, int]]] | None:
     """One MES (or certificate) run with the engine that suits the size."""
     run = mes_fast_small if len(a.e.classes) < SMALL_CLASSES else mes_fast
-    return run(a, ranks, start, details, ref)
+    return run(a, ranks, start, details, ref, guide)
 
 
 def certifies(
@@ -1093,6 +1176,7 @@ def mes_add1_fast(
     base: int | None = None,
     exhaustive_over: Sequence[int] | None = None,
     stop_when_exhaustive: bool = True,
+    guided: bool = True,
 ) -> tuple[MESRun, dict[str, int]]:
     """pabutools' add1 completion, skipping increments that cannot change the
     outcome.
@@ -1113,13 +1197,17 @@ def mes_add1_fast(
 
     Every run computed is a genuine MES run at its start, refined against the
     current run (see mes_fast's `ref`), so a jump that fails to certify is not
-    lost: its run is kept for when add1 gets there one increment at a time.
-    Jumps double after a success and restart from 1 after a failure.
+    lost: its run is kept for when add1 gets there one increment at a time,
+    and (`guided`) the runs below it follow its winners as long as its margins
+    prove them (mes_fast's `guide`). Jumps double after a success; after a
+    failure the search walks through the runs it kept, then probes PROBE
+    increments ahead, so that the run in between has a guide.
     """
     e = a.e
-    stats = {"runs": 0, "certificates": 0, "increments": 0}
+    stats = {"runs": 0, "certificates": 0, "increments": 0, "prices": 0, "guided": 0}
     if e.n == 0:
         return MESRun(selected=[], start=0), stats
+    prices0, guided0 = a.prices, a.guided
     step_money = increment * e.n
     # pabutools starts from budget/n per voter and tests exhaustiveness on the
     # MES candidates; equalshares.net may start from a whole amount per voter
@@ -1135,7 +1223,12 @@ def mes_add1_fast(
             if ref_k is not None:
                 r0, w0 = runs[ref_k]
                 ref = (r0.selected[nfree:], w0)
-            result = mes_run(a, ranks, base + k * step_money, ref=ref)
+            guide = None
+            richer = [i for i in runs if i > k] if guided else []
+            if richer:
+                r1 = runs[min(richer)][0]
+                guide = (r1.selected[nfree:], r1.margins)
+            result = mes_run(a, ranks, base + k * step_money, ref=ref, guide=guide)
             assert result is not None
             runs[k] = result
             stats["runs"] += 1
@@ -1162,9 +1255,11 @@ def mes_add1_fast(
             a.candidates
         ):
             break  # everything MES can fund is funded: more money changes nothing
-        # A run kept from an earlier failed jump may certify a jump for free.
+        # A run kept from an earlier failed jump may certify a jump for free
+        # (only one funding the same sequence can).
         ok = False
-        for far in sorted((i for i in runs if i > k + jump), reverse=True):
+        far_runs = [i for i in runs if i > k + jump and runs[i][0].selected == run.selected]
+        for far in sorted(far_runs, reverse=True):
             if certified(k, far):
                 ok, jump = True, far - k
                 break
@@ -1179,8 +1274,14 @@ def mes_add1_fast(
         run = runs[k][0]
         for old in [i for i in runs if i < k]:
             del runs[old]
-        jump = 2 * jump if ok else 1
+        if ok:
+            jump *= 2
+        else:
+            ahead = [i - k for i in runs if i > k]
+            jump = min(ahead) if ahead else PROBE if guided else 1
     stats["increments"] = k
+    stats["prices"] = a.prices - prices0
+    stats["guided"] = a.guided - guided0
     if details:
         run, _ = mes_run(a, ranks, run.start, details=True)
     return run, stats

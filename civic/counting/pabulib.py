@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import gc
-import io
+import os
 from collections.abc import Iterator
-from pathlib import Path
 
 from civic.counting.model import (
     VOTE_TYPES,
@@ -33,6 +31,8 @@ def _fields(line: str) -> list[str]:
         return line.split(";")
     # Python's csv tolerates a field that starts with a quote but is not fully
     # quoted (Czestochowa 2020: `"Odkupmy" i my - ...`), as Pabulib's tools do.
+    import csv  # only for lines with quotes: not imported by most files
+
     return next(csv.reader([line], delimiter=";"))
 
 
@@ -54,10 +54,11 @@ def _int(text: str, what: str, line: int) -> int:
         ) from None
 
 
-def read_pabulib(source: str | Path) -> tuple[Instance, Profile]:
+def read_pabulib(source: str | os.PathLike[str]) -> tuple[Instance, Profile]:
     """Read a .pb file from a path."""
     try:
-        data = Path(source).read_bytes()
+        with open(source, "rb") as file:
+            data = file.read()
     except OSError as exc:
         raise PabulibError(f"cannot read {source}: {exc.strerror}") from None
     try:
@@ -226,6 +227,12 @@ def _parse(text: str) -> tuple[Instance, Profile]:
     width = len(vote_columns)
     new_ballot = object.__new__
     set_field = object.__setattr__
+    # Ballots with the same vote (or the same extra columns) share one tuple:
+    # fewer objects to build, and fewer for the garbage collector to scan.
+    votes_seen: dict[str, tuple[str, ...]] = {}
+    extras_seen: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+    extra_keys = [k for _, k in extra_at]
+    extra_values = [i for i, _ in extra_at]
     for number, line in raw_ballots:
         fields = _fields(line)
         if len(fields) != width:
@@ -238,18 +245,21 @@ def _parse(text: str) -> tuple[Instance, Profile]:
                 raise PabulibError(f"voter {voter_id} appears twice", number)
             voter_ids.add(voter_id)
         raw = fields[vote_at]
-        try:
-            chosen = tuple([known[x] for x in raw.split(",")]) if raw else ()
-        except KeyError:
-            names = [x.strip() for x in raw.split(",") if x.strip()]
-            for pid in names:
-                if pid not in known:
-                    raise PabulibError(
-                        f"vote for unknown project {pid}", number
-                    ) from None
-            chosen = tuple([known[x] for x in names])
-        if len(set(chosen)) != len(chosen):
-            raise PabulibError("a project appears twice in one ballot", number)
+        chosen = votes_seen.get(raw)
+        if chosen is None:
+            try:
+                chosen = tuple([known[x] for x in raw.split(",")]) if raw else ()
+            except KeyError:
+                names = [x.strip() for x in raw.split(",") if x.strip()]
+                for pid in names:
+                    if pid not in known:
+                        raise PabulibError(
+                            f"vote for unknown project {pid}", number
+                        ) from None
+                chosen = tuple([known[x] for x in names])
+            if len(set(chosen)) != len(chosen):
+                raise PabulibError("a project appears twice in one ballot", number)
+            votes_seen[raw] = chosen
         points = None
         if points_at is not None:
             raw_points = [x for x in fields[points_at].split(",") if x.strip()]
@@ -268,9 +278,12 @@ def _parse(text: str) -> tuple[Instance, Profile]:
         set_field(ballot, "projects", chosen)
         set_field(ballot, "points", points)
         set_field(ballot, "voter_id", voter_id)
-        set_field(
-            ballot, "extra", tuple([(k, v) for i, k in extra_at if (v := fields[i])])
-        )
+        values = tuple([fields[i] for i in extra_values])
+        extra = extras_seen.get(values)
+        if extra is None:
+            extra = tuple([(k, v) for k, v in zip(extra_keys, values) if v])
+            extras_seen[values] = extra
+        set_field(ballot, "extra", extra)
         ballots.append(ballot)
 
     for key, actual in (("num_projects", len(projects)), ("num_votes", len(ballots))):
@@ -344,6 +357,9 @@ def _check_ballot(
 
 
 def _row(fields: list[str]) -> str:
+    import csv
+    import io
+
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=";", lineterminator="\n").writerow(fields)
     return buffer.getvalue()
@@ -408,6 +424,9 @@ def format_pabulib(instance: Instance, profile: Profile) -> str:
     return "".join(out)
 
 
-def write_pabulib(instance: Instance, profile: Profile, path: str | Path) -> None:
+def write_pabulib(
+    instance: Instance, profile: Profile, path: str | os.PathLike[str]
+) -> None:
     """Write a .pb file (UTF-8, LF line endings)."""
-    Path(path).write_text(format_pabulib(instance, profile), encoding="utf-8")
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(format_pabulib(instance, profile))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 
@@ -39,6 +38,8 @@ def parse_chain(text: str | Sequence[str]) -> tuple[str, ...]:
 
 def draw_key(seed: str, project_id: str) -> str:
     """The public draw's key for one project: anyone can recompute it."""
+    import hashlib  # only for draws: not imported by every count
+
     return hashlib.sha256(f"{seed}:{project_id}".encode()).hexdigest()
 
 

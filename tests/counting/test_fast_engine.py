@@ -162,3 +162,73 @@ def test_summaries_shared_between_runs_change_nothing(seed: int) -> None:
 
 def _count_states(node: engine._History) -> int:
     return 1 + sum(_count_states(c) for c in node.children.values())
+
+
+@pytest.mark.parametrize("small_classes", [0, engine.SMALL_CLASSES])
+@pytest.mark.parametrize("seed", range(4))
+def test_a_run_guided_by_a_richer_run_is_the_same_run(
+    seed: int, small_classes: int, monkeypatch
+) -> None:
+    """mes_fast's `guide`: a run that takes the richer run's winners on the
+    word of its margins (pricing only that winner) selects, prices and keys
+    exactly what an unguided run selects, with margins that still certify
+    only true stretches; guides from sharpened (`ref`) runs included."""
+    monkeypatch.setattr(engine, "SMALL_CLASSES", small_classes)
+    rng = random.Random(500 + seed)
+    guided = 0
+    for _ in range(40):
+        e = _random_election(rng)
+        ranks = tie_ranks(e.ids, e.costs, e.score, (LEXICO,), None)
+        for utility in ("cost", "cardinality"):
+            a = engine.ApprovalIndex(e, utility)
+            nf = len(a.free)
+            step = rng.choice([1, 100, e.budget // 8 + 1]) * e.n
+            starts = [e.budget + k * step for k in range(8)]
+            plain = [engine.mes_run(a, ranks, s) for s in starts]
+            for s in range(7):
+                rs, won = plain[s]  # type: ignore[misc]
+                for t in range(s + 1, 8):
+                    ref = (rs.selected[nf:], won)
+                    for rt, _ in (plain[t], engine.mes_run(a, ranks, starts[t], ref=ref)):  # type: ignore[misc]
+                        before = a.guided
+                        got = engine.mes_run(
+                            a, ranks, starts[s], guide=(rt.selected[nf:], rt.margins)
+                        )
+                        assert got is not None
+                        guided += a.guided > before
+                        assert got[0].selected == rs.selected
+                        assert got[1] == won
+                        # Its margins are lower bounds too: a certificate from
+                        # them holds at every start in between.
+                        for u in range(s):
+                            if engine.certifies(*plain[u], got[0]):
+                                assert all(
+                                    plain[v][0].selected == plain[u][0].selected  # type: ignore[index]
+                                    for v in range(u, s + 1)
+                                )
+    assert guided > 200
+
+
+@pytest.mark.parametrize("small_classes", [0, engine.SMALL_CLASSES])
+@pytest.mark.parametrize("seed", range(3))
+def test_add1_with_and_without_guides_ends_at_the_same_run(
+    seed: int, small_classes: int, monkeypatch
+) -> None:
+    """mes_add1_fast with guided runs and PROBE look-ahead ends where the +1
+    loop ends, as without guides."""
+    monkeypatch.setattr(engine, "SMALL_CLASSES", small_classes)
+    rng = random.Random(700 + seed)
+    for _ in range(40):
+        e = _random_election(rng)
+        ranks = tie_ranks(e.ids, e.costs, e.score, (LEXICO,), None)
+        for utility in ("cost", "cardinality"):
+            for increment in (1, 100):
+                slow, _ = engine.mes_add1_naive(e, ranks, utility, increment)
+                for guided in (False, True):
+                    fast, _ = engine.mes_add1_fast(
+                        engine.ApprovalIndex(e, utility),
+                        ranks,
+                        increment,
+                        guided=guided,
+                    )
+                    assert (fast.selected, fast.start) == (slow.selected, slow.start)

@@ -180,3 +180,29 @@ def test_every_sample_round_trips(samples) -> None:
     for path in sorted(samples.glob("*.pb")):
         instance, profile = read_pabulib(path)
         assert parse_pabulib(format_pabulib(instance, profile)) == (instance, profile)
+
+
+def test_identical_votes_share_a_tuple_but_keep_their_own_columns() -> None:
+    """The reader builds one tuple per distinct vote and per distinct set of
+    extra columns; each ballot still reads as written, and a bad vote is
+    reported on the first line that has it."""
+    text = (
+        "META\nkey;value\nbudget;10\nvote_type;approval\n"
+        "PROJECTS\nproject_id;cost\n1;5\n2;5\n"
+        "VOTES\nvoter_id;vote;age;sex\n"
+        "a;1,2;30;F\nb;1,2;40;\nc;2;30;F\nd;1,2;30;F\n"
+    )
+    _, profile = parse_pabulib(text)
+    a, b, c, d = profile.ballots
+    assert a.projects == b.projects == d.projects == ("1", "2") and c.projects == ("2",)
+    assert a.projects is d.projects
+    assert (a.extra, b.extra, c.extra) == (
+        (("age", "30"), ("sex", "F")),
+        (("age", "40"),),
+        (("age", "30"), ("sex", "F")),
+    )
+    assert [x.voter_id for x in profile.ballots] == ["a", "b", "c", "d"]
+    bad = text.replace("d;1,2;30;F", "d;1,1;30;F").replace("b;1,2;40;", "b;1,1;40;")
+    with pytest.raises(PabulibError) as err:
+        parse_pabulib(bad)
+    assert err.value.line == 12  # b, the first of the two

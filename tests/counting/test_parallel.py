@@ -1,0 +1,97 @@
+"""count_many(): the opt-in two-process count gives exactly count()'s outcomes,
+falls back to counting here when it cannot fork or the child fails, and
+leaves no child process behind."""
+
+from __future__ import annotations
+
+import os
+import runpy
+from pathlib import Path
+
+import pytest
+
+from civic.counting import CountingError, api, count, engine, parallel, read_pabulib
+from civic.counting.samples import random_election
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VARIANTS: dict[str, dict] = runpy.run_path(
+    str(REPO_ROOT / "bench" / "pabutools_variants.py")
+)["CIVIC"]
+
+needs_fork = pytest.mark.skipif(
+    not hasattr(os, "fork") or parallel.usable_cores() < 2,
+    reason="needs os.fork and two usable cores",
+)
+
+
+def _no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def _clear_caches() -> None:
+    engine._CACHE.clear()
+    engine._INDEX_CACHE.clear()
+    api._ADD1_CACHE.clear()
+    api._DETAILED_CACHE.clear()
+
+
+@needs_fork
+@pytest.mark.parametrize("seed", range(6))
+def test_two_processes_give_exactly_the_serial_outcomes(seed: int) -> None:
+    instance, profile = random_election(seed + 4000, 9, 35)
+    serial = {v: count(instance, profile, **kw) for v, kw in VARIANTS.items()}
+    _clear_caches()
+    both = parallel.count_many(instance, profile, VARIANTS, processes=2)
+    assert list(both) == list(VARIANTS)
+    assert both == serial
+    assert _no_children_left()
+
+
+@needs_fork
+def test_two_processes_on_a_sample_file(samples) -> None:
+    instance, profile = read_pabulib(samples / "Poland_Swiecie_2023.pb")
+    serial = parallel.count_many(instance, profile, VARIANTS, processes=1)
+    _clear_caches()
+    assert parallel.count_many(instance, profile, VARIANTS, processes=2) == serial
+    assert _no_children_left()
+
+
+def test_split_sends_only_cardinality_variants_and_only_if_both_sides_work() -> None:
+    mine, theirs = parallel.split(VARIANTS)
+    assert theirs and all(VARIANTS[v].get("utility") == "cardinality" for v in theirs)
+    assert sorted(mine + theirs) == sorted(VARIANTS)
+    only_cost = {v: kw for v, kw in VARIANTS.items() if v not in theirs}
+    assert parallel.split(only_cost) == (list(only_cost), [])
+
+
+def test_without_fork_it_counts_serially(monkeypatch) -> None:
+    instance, profile = random_election(4100, 8, 30)
+    serial = {v: count(instance, profile, **kw) for v, kw in VARIANTS.items()}
+
+    def no_fork() -> int:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
+    assert parallel.count_many(instance, profile, VARIANTS, processes=2) == serial
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 1)
+    assert parallel.count_many(instance, profile, VARIANTS, processes=2) == serial
+
+
+@needs_fork
+def test_an_error_in_either_process_is_count_s_error_and_no_zombie() -> None:
+    instance, profile = random_election(4200, 8, 30)
+    bad_child = dict(VARIANTS)
+    bad_child["broken-card"] = dict(rule="mes", utility="cardinality", completion="x")
+    with pytest.raises(CountingError, match="unknown completion"):
+        parallel.count_many(instance, profile, bad_child, processes=2)
+    assert _no_children_left()
+    bad_here = dict(VARIANTS)
+    bad_here["broken-cost"] = dict(rule="mes", completion="x")
+    with pytest.raises(CountingError, match="unknown completion"):
+        parallel.count_many(instance, profile, bad_here, processes=2)
+    assert _no_children_left()
