@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
@@ -569,6 +569,107 @@ def _sharpen(guided: bool, gm: Margin, bound: tuple) -> bool:
     return not guided or (gm is not None and gm <= bound)
 
 
+
+class _Rounds:
+    """Who wins each round of a fast MES run (mes_fast and mes_fast_small, which
+    differ only in how they price a project and update budgets).
+
+    While the rounds so far are the guide's, its margin bounds every competitor of
+    its winner (see mes_fast), so that winner is priced alone; otherwise the lazy
+    heap of keys decides: a project's key only rises as budgets shrink, so the one
+    on top, priced again, wins if it is still not above the next. While the run
+    follows `ref`, every project not yet provably worse than ref's winner of the
+    round is priced exactly, for the certificate. Records each round's winning
+    key (`won`) and margin (`run.margins`)."""
+
+    def __init__(self, a: ApprovalIndex, ranks: Sequence[int], heap: list,
+                 run: MESRun, won: list,
+                 ref: tuple[Sequence[int], Sequence[tuple[float, Fraction, int]]] | None,
+                 guide: tuple[Sequence[int], Sequence[Margin]] | None) -> None:
+        self.a, self.ranks, self.heap, self.run, self.won = a, ranks, heap, run, won
+        self.ref, self.guide = ref, guide
+        self.step = 0
+        self.matched = ref is not None
+        self.guided = guide is not None
+        self.funded: set[int] = set()  # left in the heap when won on the guide's word
+        # Exact prices found in this round (no budget changed since): a project
+        # pushed back with its exact key is not priced again when it comes up.
+        self.exact: dict[int, Any] = {}
+
+    def choose(self, price: Callable[..., Any], key: Callable[[int, Any], tuple]
+               ) -> tuple[int, Any] | None:
+        """This round's winner and its price (from `price`), or None: nothing is
+        affordable. `price(p, above)` may return a Fraction below p's key and above
+        the heap entry `above`'s: proof enough that p does not win now."""
+        heap, ranks, exact, funded = self.heap, self.ranks, self.exact, self.funded
+        guide, ref, step = self.guide, self.ref, self.step
+        chosen = -1
+        gm: Margin = None
+        pr = None
+        if self.guided:
+            assert guide is not None
+            if step == len(guide[0]):
+                return None  # nothing was affordable at the richer start: nor here
+            w, gm = guide[0][step], guide[1][step]
+            pr = price(w)
+            if pr is not None:
+                exact[w] = pr
+                k = key(w, pr)
+                if gm is None or (*k, ranks[w]) < gm:
+                    self.a.guided += 1
+                    chosen = w
+                    self.won.append((*k, ranks[w]))
+        while chosen < 0 and heap:
+            _, _, r, p = heapq.heappop(heap)
+            if p in funded:
+                continue
+            pr = exact.get(p)
+            if pr is None:
+                pr = price(p, heap[0] if heap else None)
+                if pr is None:
+                    continue  # budgets only shrink: never affordable again
+                if isinstance(pr, Fraction):  # a proven lower bound
+                    heapq.heappush(heap, (float(pr), pr, r, p))
+                    continue
+                exact[p] = pr
+            k = key(p, pr)
+            if heap and (*k, r) > heap[0][:3]:
+                heapq.heappush(heap, (*k, r, p))
+                continue
+            chosen = p
+            self.won.append((*k, r))
+            break
+        if chosen < 0:
+            return None
+        if self.guided and chosen != guide[0][step]:  # type: ignore[index]
+            self.guided = False  # another winner: the guide's rounds are no bound now
+        funded.add(chosen)
+        if self.matched and step < len(ref[0]) and ref[0][step] == chosen:  # type: ignore[index]
+            # Price exactly every project the heap cannot yet prove worse
+            # than ref's winner of this round (they go back with exact keys).
+            bound = ref[1][step]  # type: ignore[index]
+            held = []
+            while _sharpen(self.guided, gm, bound) and heap and heap[0][:3] <= bound:
+                _, _, r, q = heapq.heappop(heap)
+                if q in funded:
+                    continue
+                pq = price(q)
+                if pq is None:
+                    continue
+                exact[q] = pq
+                held.append((*key(q, pq), r, q))
+                if held[-1][:3] <= bound:
+                    break  # no certificate for this sequence: stop here
+            for item in held:
+                heapq.heappush(heap, item)
+        else:
+            self.matched = False
+        self.run.margins.append(_margin(heap, funded, self.guided, gm))
+        self.step += 1
+        exact.clear()
+        return chosen, pr
+
+
 def mes_fast(
     a: ApprovalIndex,
     ranks: Sequence[int],
@@ -753,80 +854,12 @@ def mes_fast(
             k = Fraction(costs[p] * n, votes * unit[p])
             heap.append((float(k), k, ranks[p], p))
     heapq.heapify(heap)
-    step = 0
-    matched = ref is not None
-    guided = guide is not None
-    funded: set[int] = set()  # left in the heap when won on the guide's word
-    # Exact prices found in this round (no budget changed since): a project
-    # pushed back with its exact key is not priced again when it comes up.
-    exact: dict[int, tuple] = {}
+    rounds = _Rounds(a, ranks, heap, run, won, ref, guide)
     while True:
-        chosen = -1
-        gm: Margin = None
-        if guided:
-            # The rounds so far are the guide's: its margin bounds every
-            # competitor of its winner here too, so the winner is priced alone.
-            assert guide is not None
-            if step == len(guide[0]):
-                break  # nothing was affordable at the richer start: nor here
-            w, gm = guide[0][step], guide[1][step]
-            pr = price(w)
-            if pr is not None:
-                exact[w] = pr
-                k = key(w, pr)
-                if gm is None or (*k, ranks[w]) < gm:
-                    a.guided += 1
-                    chosen = w
-                    won.append((*k, ranks[w]))
-        while chosen < 0 and heap:
-            _, _, r, p = heapq.heappop(heap)
-            if p in funded:
-                continue
-            pr = exact.get(p)
-            if pr is None:
-                pr = price(p, heap[0] if heap else None)
-                if pr is None:
-                    continue  # budgets only shrink: never affordable again
-                if isinstance(pr, Fraction):  # a proven lower bound
-                    heapq.heappush(heap, (float(pr), pr, r, p))
-                    continue
-                exact[p] = pr
-            k = key(p, pr)
-            if heap and (*k, r) > heap[0][:3]:
-                heapq.heappush(heap, (*k, r, p))
-                continue
-            chosen = p
-            won.append((*k, r))
+        found = rounds.choose(price, key)
+        if found is None:
             break
-        if chosen < 0:
-            break
-        if guided and chosen != guide[0][step]:  # type: ignore[index]
-            guided = False  # another winner: the guide's rounds are no bound now
-        funded.add(chosen)
-        if matched and step < len(ref[0]) and ref[0][step] == chosen:
-            # Price exactly every project the heap cannot yet prove worse
-            # than ref's winner of this round (they go back with exact keys).
-            bound = ref[1][step]
-            held = []
-            while _sharpen(guided, gm, bound) and heap and heap[0][:3] <= bound:
-                _, _, r, q = heapq.heappop(heap)
-                if q in funded:
-                    continue
-                pq = price(q)
-                if pq is None:
-                    continue
-                exact[q] = pq
-                held.append((*key(q, pq), r, q))
-                if held[-1][:3] <= bound:
-                    break  # no certificate for this sequence: stop here
-            for item in held:
-                heapq.heappush(heap, item)
-        else:
-            matched = False
-        run.margins.append(_margin(heap, funded, guided, gm))
-        step += 1
-        exact.clear()
-        p = chosen
+        p, pr = found
         run.selected.append(p)
         rest, den, ids, ws, f, j = pr
         g = gcd(rest, den)
@@ -957,8 +990,9 @@ def mes_fast_small(
         ids = counts.nonzero()[0]
         return ids, counts[ids].astype(np.int64)
 
-    def price(p: int) -> tuple[int, int] | None:
-        """(rest, rich): each supporter pays min(budget, rest / rich)."""
+    def price(p: int, above: tuple | None = None) -> tuple[int, int] | None:
+        """(rest, rich): each supporter pays min(budget, rest / rich). (`above`:
+        see mes_fast's price; this one always prices exactly.)"""
         a.prices += 1
         ids, ws = summary(p)
         if len(ids) == 0:
@@ -1019,70 +1053,12 @@ def mes_fast_small(
         if start * votes >= e.costs[p] * n:
             heap.append((*key(p, (e.costs[p] * n, votes)), ranks[p], p))
     heapq.heapify(heap)
-    step = 0
-    matched = ref is not None
-    guided = guide is not None
-    funded: set[int] = set()  # left in the heap when won on the guide's word
+    rounds = _Rounds(a, ranks, heap, run, won, ref, guide)
     while True:
-        chosen = -1
-        gm: Margin = None
-        exact: dict[int, tuple[int, int]] = {}
-        if guided:
-            # The rounds so far are the guide's: its margin bounds every
-            # competitor of its winner here too, so the winner is priced alone.
-            assert guide is not None
-            if step == len(guide[0]):
-                break  # nothing was affordable at the richer start: nor here
-            w, gm = guide[0][step], guide[1][step]
-            pr = price(w)
-            if pr is not None:
-                exact[w] = pr
-                k = key(w, pr)
-                if gm is None or (*k, ranks[w]) < gm:
-                    a.guided += 1
-                    chosen = w
-                    won.append((*k, ranks[w]))
-        while chosen < 0 and heap:
-            _, _, r, p = heapq.heappop(heap)
-            if p in funded:
-                continue
-            pr = exact[p] if p in exact else price(p)
-            if pr is None:
-                continue  # budgets only shrink: never affordable again
-            k = key(p, pr)
-            if heap and (*k, r) > heap[0][:3]:
-                heapq.heappush(heap, (*k, r, p))
-                continue
-            chosen = p
-            won.append((*k, r))
+        found = rounds.choose(price, key)
+        if found is None:
             break
-        if chosen < 0:
-            break
-        if guided and chosen != guide[0][step]:  # type: ignore[index]
-            guided = False  # another winner: the guide's rounds are no bound now
-        funded.add(chosen)
-        if matched and step < len(ref[0]) and ref[0][step] == chosen:
-            # Price exactly every project the heap cannot yet prove worse
-            # than ref's winner of this round (they go back with exact keys).
-            bound = ref[1][step]
-            held = []
-            while _sharpen(guided, gm, bound) and heap and heap[0][:3] <= bound:
-                _, _, r, q = heapq.heappop(heap)
-                if q in funded:
-                    continue
-                pq = price(q)
-                if pq is None:
-                    continue
-                held.append((*key(q, pq), r, q))
-                if held[-1][:3] <= bound:
-                    break  # no certificate for this sequence: stop here
-            for item in held:
-                heapq.heappush(heap, item)
-        else:
-            matched = False
-        run.margins.append(_margin(heap, funded, guided, gm))
-        step += 1
-        p = chosen
+        p, pr = found
         run.selected.append(p)
         rest, rich = pr
         g = gcd(rest, rich)
