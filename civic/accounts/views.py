@@ -33,7 +33,7 @@ from civic.accounts.forms import (
 from civic.core.cache import uncached
 from civic.extensions import db, limiter
 from civic.permissions import public, requires
-from civic.viewutil import attach_error, safe_next
+from civic.viewutil import attach_error, change, form_status, safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/compte")
 
@@ -72,8 +72,7 @@ def register():
             attach_error(form, exc)
         else:
             return redirect(url_for("accounts.check_email"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("accounts/register.html", form=form), status
+    return render_template("accounts/register.html", form=form), form_status(form)
 
 
 @bp.route("/inscription/verifiez-vos-emails")
@@ -184,8 +183,8 @@ def _login_form():  # noqa: ANN202
                 session["lang"] = lang
             login_user(user)
             return redirect(safe_next("spaces.dashboard"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("accounts/login.html", form=form, unconfirmed=unconfirmed), status
+    return (render_template("accounts/login.html", form=form, unconfirmed=unconfirmed),
+            form_status(form))
 
 
 @bp.route("/deconnexion", methods=["POST"])
@@ -232,13 +231,10 @@ def reset_password(token: str):
         return render_template("accounts/token_error.html", message=exc.message), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with change(services.AccountError, form,
+                    _("Your password has been changed. You can log in.")) as step:
             services.reset_password(token, form.password.data)
-            db.session.commit()
-        except services.AccountError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Your password has been changed. You can log in."), "success")
+        if step.ok:
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form), 422 if form.is_submitted() else 200
 
@@ -269,8 +265,7 @@ def profile():
                 session["lang"] = user.locale
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("accounts.profile"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("accounts/profile.html", form=form, user=user), status
+    return render_template("accounts/profile.html", form=form, user=user), form_status(form)
 
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
@@ -289,8 +284,7 @@ def change_password():
             login_user(user)  # this session continues with the new epoch
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.profile"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("accounts/change_password.html", form=form), status
+    return render_template("accounts/change_password.html", form=form), form_status(form)
 
 
 @bp.route("/mes-donnees.json")

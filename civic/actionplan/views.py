@@ -34,7 +34,7 @@ from civic.councils import services as councils
 from civic.extensions import db
 from civic.forms import quartier_choices
 from civic.permissions import public, requires
-from civic.viewutil import attach_error
+from civic.viewutil import attach_error, change
 
 bp = Blueprint("actionplan", __name__, url_prefix="/plan-d-action")
 
@@ -124,15 +124,11 @@ def change_status(node_id: int):
         (n.id, f"{n.code + ' ' if n.code else ''}{n.title}") for n in action.plan.nodes
         if n.is_action and n.id != action.id]
     if form.validate_on_submit():
-        try:
+        with change(services.ActionPlanError, form, _("Status updated.")) as step:
             replacement = services.replacement_for(action, form.replaced_by.data)
             services.change_status(current_user, action, services.parse_status(form.status.data),
                                    form.note.data or "", replaced_by=replacement)
-            db.session.commit()
-        except services.ActionPlanError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Status updated."), "success")
+        if step.ok:
             return redirect(url_for("actionplan.node", node_id=action.id))
     return render_template("actionplan/status_form.html", form=form, action=action), (
         422 if form.is_submitted() else 200)
@@ -153,18 +149,14 @@ def edit_action(node_id: int):
     form.publics.choices = [(p.id, p.label) for p in action.plan.publics]
     form.tags.choices = [(t.id, t.label) for t in action.plan.tags]
     if form.validate_on_submit():
-        try:
+        with change(services.ActionPlanError, form, _("Saved.")) as step:
             services.update_action(
                 current_user, action, porteur=form.porteur.data, partners=form.partners.data,
                 period_start=form.period_start.data, period_end=form.period_end.data,
                 budget_cents=services.parse_euros(form.budget.data),
                 quartier_ids=form.quartiers.data or [], public_ids=form.publics.data or [],
                 tag_ids=form.tags.data or [])
-            db.session.commit()
-        except services.ActionPlanError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Saved."), "success")
+        if step.ok:
             return redirect(url_for("actionplan.node", node_id=action.id))
     return render_template("actionplan/details_form.html", form=form, action=action), (
         422 if form.is_submitted() else 200)
@@ -177,16 +169,12 @@ def add_indicator(node_id: int):
     action = _action_or_404(node_id)
     form = IndicatorForm()
     if form.validate_on_submit():
-        try:
+        with change(services.ActionPlanError, form, _("Indicator added.")) as step:
             services.add_indicator(current_user, action, name=form.name.data,
                                    unit=form.unit.data, baseline=form.baseline.data,
                                    baseline_year=form.baseline_year.data,
                                    source=form.source.data or "")
-            db.session.commit()
-        except services.ActionPlanError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Indicator added."), "success")
+        if step.ok:
             return redirect(url_for("actionplan.node", node_id=action.id))
     return render_template("actionplan/indicator_form.html", form=form, action=action), (
         422 if form.is_submitted() else 200)
@@ -201,7 +189,7 @@ def record_value(node_id: int):
     form.indicator.choices = [(i.id, f"{i.name} ({i.unit})") for i in action.indicators]
     form.public.choices = [("", _("Everyone"))] + [(p.id, p.label) for p in action.plan.publics]
     if form.validate_on_submit():
-        try:
+        with change(services.ActionPlanError, form, _("Value recorded.")) as step:
             indicator = services.indicator_of(action, form.indicator.data)
             public = services.public_of(action, form.public.data)
             if public is None:
@@ -211,11 +199,7 @@ def record_value(node_id: int):
             else:
                 services.record_breakdown(current_user, indicator, public, year=form.year.data,
                                           target=form.target.data, measured=form.measured.data)
-            db.session.commit()
-        except services.ActionPlanError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Value recorded."), "success")
+        if step.ok:
             return redirect(url_for("actionplan.node", node_id=action.id))
     return render_template("actionplan/value_form.html", form=form, action=action), (
         422 if form.is_submitted() else 200)
@@ -229,15 +213,11 @@ def record_participation(node_id: int):
     form = ParticipationForm()
     form.stage.choices = [(s.value, s.title) for s in ParticipationStage]
     if form.validate_on_submit():
-        try:
+        with change(services.ActionPlanError, form, _("Participation recorded.")) as step:
             services.record_participation(
                 current_user, action, stage=form.stage.data, held_on=form.held_on.data,
                 participants=form.participants.data, description=form.description.data)
-            db.session.commit()
-        except services.ActionPlanError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Participation recorded."), "success")
+        if step.ok:
             return redirect(url_for("actionplan.node", node_id=action.id) + "#participation")
     return render_template("actionplan/participation_form.html", form=form, action=action), (
         422 if form.is_submitted() else 200)

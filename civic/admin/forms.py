@@ -89,6 +89,3 @@ class GrantForm(FlaskForm):
     scope = SelectField(_l("Scope (service, council, organisation, campaign or action)"),
                         validate_choice=False, validators=[Optional()])
 
-
-class ConfirmForm(FlaskForm):
-    """CSRF token only."""

@@ -12,7 +12,6 @@ from civic.accounts.models import AuditEntry, OutboxMessage, RoleGrant, User
 from civic.admin.forms import (
     SCOPE_KIND_TITLES,
     CommuneForm,
-    ConfirmForm,
     CouncilForm,
     GrantForm,
     QuartierForm,
@@ -24,7 +23,7 @@ from civic.extensions import db
 from civic.permissions import ROLES, requires
 from civic.territory import services as territory
 from civic.territory.models import CityService, Commune, Council, Quartier
-from civic.viewutil import attach_error
+from civic.viewutil import ConfirmForm, attach_error, change, confirmed, form_status
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE = 50
@@ -117,10 +116,9 @@ def user(user_id: int):
         select(AuditEntry).where(AuditEntry.subject_user_id == target.id)
         .order_by(AuditEntry.at.desc()).limit(50)
     ).scalars().all()
-    status = 422 if form.is_submitted() else 200
     return render_template("admin/user.html", target=target, form=form, entries=entries,
                            revoke_form=ConfirmForm(), scope_label=account_services.scope_label
-                           ), status
+                           ), form_status(form)
 
 
 @bp.route("/utilisateurs/<int:user_id>/roles/<int:grant_id>/retirer", methods=["POST"])
@@ -130,15 +128,9 @@ def revoke(user_id: int, grant_id: int):
     grant = db.get_or_404(RoleGrant, grant_id)
     if grant.user_id != user_id:
         abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
+    confirmed()
+    with change(account_services.AccountError, success=_("Role withdrawn.")):
         account_services.revoke_role(current_user, grant)
-        db.session.commit()
-        flash(_("Role withdrawn."), "success")
-    except account_services.AccountError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -152,13 +144,9 @@ def territory_index():
 
 def _edit(form, template: str, save, redirect_to: str, **ctx):  # noqa: ANN001, ANN202
     if form.validate_on_submit():
-        try:
+        with change(account_services.AccountError, form, _("Saved.")) as step:
             save()
-            db.session.commit()
-        except account_services.AccountError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Saved."), "success")
+        if step.ok:
             return redirect(url_for(redirect_to))
     return render_template(template, form=form, **ctx), 422 if form.is_submitted() else 200
 

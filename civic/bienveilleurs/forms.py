@@ -188,9 +188,6 @@ class MemberDecisionForm(FlaskForm):
     action = HiddenField()
 
 
-class ConfirmForm(FlaskForm):
-    """CSRF token only."""
-
 
 class DirectorySearchForm(FlaskForm):
     """Search the directory (GET, no CSRF)."""

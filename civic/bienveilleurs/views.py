@@ -23,7 +23,6 @@ from civic.bienveilleurs.forms import (
     AnswerForm,
     ApplyForm,
     CloseJobForm,
-    ConfirmForm,
     DirectorySearchForm,
     InterlocutorForm,
     JobRequestForm,
@@ -37,7 +36,7 @@ from civic.extensions import db
 from civic.forms import optional_int, quartier_choices
 from civic.permissions import public, requires, user_can
 from civic.territory.models import Quartier
-from civic.viewutil import attach_error
+from civic.viewutil import Change, ConfirmForm, attach_error, change, confirmed, form_status
 
 bp = Blueprint("bienveilleurs", __name__, cli_group="bienveilleurs")
 register_cli(bp)
@@ -60,33 +59,18 @@ def _refused() -> None:
     abort(403)
 
 
-class _Step:
-    """What a coordination form's change did: the success message to show, or whether the
-    service refused it."""
-
-    success: str | None = None
-    failed = False
-
-
 @contextmanager
-def _step() -> Iterator[_Step]:
-    """Run one change from a form: commit it and flash its success message; an unknown
-    record answers 404, a refused access a logged 403, a service refusal flashes its message
-    with nothing written."""
-    step = _Step()
+def _step() -> Iterator[Change]:
+    """Run one change from a coordination form (viewutil.change: committed and its
+    success flashed, a service refusal flashed with nothing written); an unknown record
+    answers 404, a refused access a logged 403."""
     try:
-        yield step
-        db.session.commit()
-        if step.success:
-            flash(step.success, "success")
+        with change(services.BienveilleursError) as step:
+            yield step
     except LookupError:
         abort(404)
     except services.AccessRefused:
         _refused()
-    except services.BienveilleursError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        step.failed = True
 
 
 # ---------------------------------------------------------------- public pages
@@ -158,9 +142,8 @@ def apply():
             return redirect(url_for("bienveilleurs.join"))
     elif not form.is_submitted() and current_user.quartier_id:
         form.quartier_id.data = current_user.quartier_id
-    status = 422 if form.is_submitted() else 200
     return render_template("bienveilleurs/apply.html", form=form, member=member,
-                           charter_version=services.CHARTER_VERSION), status
+                           charter_version=services.CHARTER_VERSION), form_status(form)
 
 
 @bp.route("/bienveilleurs/mon-espace")
@@ -211,7 +194,7 @@ def interlocutor_edit(interlocutor_id: int | None = None):
         form.topics.data = org.topic_list
         form.quartier_ids.data = [q.id for q in org.quartiers]
     if form.validate_on_submit():
-        try:
+        with change(services.BienveilleursError, form, _("Saved.")) as step:
             org = services.save_interlocutor(
                 current_user, org, name=form.name.data, kind=form.kind.data,
                 topics=form.topics.data, quartier_ids=form.quartier_ids.data,
@@ -219,14 +202,10 @@ def interlocutor_edit(interlocutor_id: int | None = None):
                 phone=form.phone.data, email=form.email.data, address=form.address.data,
                 how_to_refer=form.how_to_refer.data, is_public=form.is_public.data,
                 is_active=form.is_active.data)
-            db.session.commit()
-        except services.BienveilleursError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Saved."), "success")
+        if step.ok:
             return redirect(url_for("bienveilleurs.directory"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("bienveilleurs/interlocutor_form.html", form=form, org=org), status
+    return (render_template("bienveilleurs/interlocutor_form.html", form=form, org=org),
+            form_status(form))
 
 
 @bp.route("/bienveilleurs/coordination/couverture")
@@ -256,8 +235,7 @@ def statistics():
 @requires("network.manage")
 def statistics_revise(year: int):
     """Publish a year's figures again from today's data (a new, audited revision)."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed()
     if not 2000 <= year <= date.today().year:
         abort(404)
     with _step() as step:
@@ -285,24 +263,20 @@ def referral_new():
     form.quartier_id.populate()
     origin = services.referral_origin(current_user)
     if form.validate_on_submit():
-        try:
+        with change(services.BienveilleursError, form) as step:
             referral = services.record_referral(
                 current_user, quartier_id=form.quartier_id.data, need=form.need.data,
                 urgency=form.urgency.data, consent=form.consent.data,
                 person_name=form.person_name.data, contact=form.contact.data,
                 note=form.note.data)
-            db.session.commit()
-        except services.BienveilleursError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Referral #%(id)d recorded. Thank you.", id=referral.id), "success")
+            step.success = _("Referral #%(id)d recorded. Thank you.", id=referral.id)
+        if step.ok:
             return redirect(url_for("bienveilleurs.referral", referral_id=referral.id))
     elif not form.is_submitted() and origin == "self":
         form.person_name.data = current_user.display_name
         form.quartier_id.data = current_user.quartier_id
-    status = 422 if form.is_submitted() else 200
     return render_template("bienveilleurs/referral_new.html", form=form,
-                           origin=origin), status
+                           origin=origin), form_status(form)
 
 
 @bp.route("/bienveilleurs/signalements/<int:referral_id>")
@@ -348,8 +322,7 @@ def referral_step(referral_id: int):
 def referral_take(referral_id: int):
     """A coordinator takes charge of a referral waiting in the queue."""
     r = db.get_or_404(Referral, referral_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed()
     try:
         services.take_referral(current_user, r)
         db.session.commit()
@@ -388,21 +361,17 @@ def job_new():
     form = JobRequestForm()
     form.quartier_id.populate()
     if form.validate_on_submit():
-        try:
+        with change(services.BienveilleursError, form) as step:
             jr = services.open_job_request(
                 current_user, opener=form.opener.data, quartier_id=form.quartier_id.data,
                 barrier=form.barrier.data, position_kind=form.position_kind.data,
                 start_date=form.start_date.data, consent_given=form.consent.data,
                 person_name=form.person_name.data, contact=form.contact.data,
                 note=form.note.data)
-            db.session.commit()
-        except services.BienveilleursError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Request #%(id)d opened.", id=jr.id), "success")
+            step.success = _("Request #%(id)d opened.", id=jr.id)
+        if step.ok:
             return redirect(url_for("bienveilleurs.job_request", job_id=jr.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("bienveilleurs/job_new.html", form=form), status
+    return render_template("bienveilleurs/job_new.html", form=form), form_status(form)
 
 
 @bp.route("/conciergerie-emploi/<int:job_id>")
@@ -460,7 +429,7 @@ def job_answer(offer_id: int):
             raise services.BienveilleursError(_("Choose an option from the list."))
         services.answer_offer(current_user, offer, form.answer.data == "accept")
         step.success = _("Answer recorded.")
-    if step.failed:
+    if not step.ok:
         return redirect(url_for("bienveilleurs.job_requests"))
     if form.answer.data == "accept":
         return redirect(url_for("bienveilleurs.job_request", job_id=offer.request_id))
@@ -488,8 +457,7 @@ def job_take(job_id: int):
     from civic.bienveilleurs.models import JobRequest
 
     jr = db.get_or_404(JobRequest, job_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed()
     try:
         services.take_job_request(current_user, jr)
         db.session.commit()

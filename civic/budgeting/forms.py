@@ -196,8 +196,5 @@ class AnswerForm(FlaskForm):
     reply = TextAreaField(_l("Your answer"), validators=[InputRequired(), Length(max=5000)])
 
 
-class ConfirmForm(FlaskForm):
-    """CSRF only, for one-button actions."""
-
 
 __all__ = ["DATED_PHASES"]

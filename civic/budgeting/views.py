@@ -34,7 +34,6 @@ from civic.budgeting.forms import (
     CommentForm,
     CommentModerationForm,
     CommentReportForm,
-    ConfirmForm,
     FlagForm,
     MergeForm,
     ModerationForm,
@@ -53,7 +52,7 @@ from civic.budgeting.states import (
 from civic.extensions import db
 from civic.permissions import public, requires, user_can
 from civic.territory.models import Commune, Quartier
-from civic.viewutil import attach_error
+from civic.viewutil import ConfirmForm, attach_error, change, confirmed, form_status
 
 bp = Blueprint("budgeting", __name__, url_prefix="/budget-participatif", cli_group="budget")
 PAGE = 30
@@ -163,17 +162,13 @@ def _campaign_form_page(campaign: Campaign | None):  # noqa: ANN202
                 if getattr(form, f"{phase.value}_starts").data == to_user_timezone(start).date():
                     kept[phase] = start
             data = budget.CampaignData(**{**data.__dict__, "starts": kept})
-        try:
+        with change(budget.BudgetError, form, _("Campaign saved.")) as step:
             saved = budget.save_campaign(current_user, campaign, data)
-            db.session.commit()
-        except budget.BudgetError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Campaign saved."), "success")
+        if step.ok:
             return redirect(url_for("budgeting.campaign", campaign_id=saved.id))
-    status = 422 if form.is_submitted() else 200
     return render_template("budgeting/campaign_form.html", form=form, campaign=campaign,
-                           frozen=campaign is not None and campaign.settings_frozen), status
+                           frozen=campaign is not None and campaign.settings_frozen
+                           ), form_status(form)
 
 
 @bp.route("/campagnes/nouvelle", methods=["GET", "POST"])
@@ -213,16 +208,11 @@ def campaign(campaign_id: int):
 def campaign_close_phase(campaign_id: int):
     """Close the current phase now (logged)."""
     campaign = db.get_or_404(Campaign, campaign_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
+    confirmed()
+    with change(budget.BudgetError) as step:
         following = budget.close_phase_early(current_user, campaign)
-        db.session.commit()
-        flash(_("Phase closed: the campaign is now in the phase “%(phase)s”.",
-                phase=following.title), "success")
-    except budget.BudgetError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        step.success = _("Phase closed: the campaign is now in the phase “%(phase)s”.",
+                         phase=following.title)
     return redirect(url_for("budgeting.campaign", campaign_id=campaign.id))
 
 
@@ -312,10 +302,9 @@ def proposal_new(campaign_id: int):
                   else _("Your draft was saved. Submit it before the end of the phase."),
                   "success")
             return redirect(url_for("budgeting.proposal", proposal_id=proposal.id))
-    status = 422 if form.is_submitted() else 200
     return render_template("budgeting/proposal_form.html", form=form, campaign=campaign,
                            proposal=None, reason=reason,
-                           outline=_form_map(campaign, form)), status
+                           outline=_form_map(campaign, form)), form_status(form)
 
 
 @bp.route("/propositions/<int:proposal_id>")
@@ -395,26 +384,20 @@ def proposal_edit(proposal_id: int):
         else:
             flash(_("Your proposal was saved."), "success")
             return redirect(url_for("budgeting.proposal", proposal_id=proposal.id))
-    status = 422 if form.is_submitted() else 200
     return render_template("budgeting/proposal_form.html", form=form, campaign=campaign,
                            proposal=proposal, reason=reason, confirm=ConfirmForm(),
-                           outline=_form_map(campaign, form)), status
+                           outline=_form_map(campaign, form)), form_status(form)
 
 
 def _act(proposal: Proposal, action, success: str):  # noqa: ANN001, ANN202
     """Run a one-button service on a proposal and come back to its page."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        action()
-        db.session.commit()
-        flash(success, "success")
-    except budget.NotYours:
-        db.session.rollback()
-        abort(403)
-    except (budget.BudgetError, TransitionRefused) as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    confirmed()
+    with change((budget.BudgetError, TransitionRefused), success=success):
+        try:
+            action()
+        except budget.NotYours:
+            db.session.rollback()
+            abort(403)
     return redirect(url_for("budgeting.proposal", proposal_id=proposal.id))
 
 
@@ -458,15 +441,9 @@ def image_delete(proposal_id: int, image_id: int):
     """The author removes an image."""
     proposal = _own_proposal(proposal_id)
     img = db.get_or_404(ProposalImage, image_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
+    confirmed()
+    with change(budget.BudgetError, success=_("Image removed.")):
         budget.delete_image(current_user, proposal, img)
-        db.session.commit()
-        flash(_("Image removed."), "success")
-    except budget.BudgetError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
     return redirect(url_for("budgeting.proposal_edit", proposal_id=proposal.id))
 
 
@@ -525,11 +502,10 @@ def comment_report(comment_id: int):
         else:
             flash(_("Thank you: the moderators will look at your report."), "success")
             return redirect(back)
-    status = 422 if form.is_submitted() else 200
     return render_template(
         "budgeting/comment_report.html", form=form, comment=comment, back=back,
         own=comment.author_id == current_user.id, hidden=comment.is_hidden,
-        already=comments.has_reported(current_user, comment)), status
+        already=comments.has_reported(current_user, comment)), form_status(form)
 
 
 @bp.route("/moderation/commentaires")
@@ -555,19 +531,14 @@ def comment_moderate(comment_id: int):
     if request.method == "GET" and len(form.decision.choices) == 1:
         form.decision.data = form.decision.choices[0][0]
     if form.validate_on_submit():
-        try:
+        with change(budget.BudgetError, form, _("Moderation decision recorded.")) as step:
             comments.decide(current_user, comment, form.decision.data, form.reason.data,
                             form.note.data or "")
-            db.session.commit()
-        except budget.BudgetError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Moderation decision recorded."), "success")
+        if step.ok:
             return redirect(url_for("budgeting.comment_queue"))
-    status = 422 if form.is_submitted() else 200
     return render_template("budgeting/comment_moderate.html", form=form, comment=comment,
                            reports=comments.reports_of(comment),
-                           reason_title=comments.reason_title), status
+                           reason_title=comments.reason_title), form_status(form)
 
 
 @bp.route("/propositions/<int:proposal_id>/suivre", methods=["POST"])
@@ -575,16 +546,11 @@ def comment_moderate(comment_id: int):
 def follow(proposal_id: int):
     """Follow a proposal, or stop following it."""
     proposal = _proposal_or_404(proposal_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
+    confirmed()
+    with change(budget.BudgetError) as step:
         now_following = budget.toggle_follow(current_user, proposal)
-        db.session.commit()
-        flash(_("You follow this proposal: you will be told of its changes.") if now_following
-              else _("You no longer follow this proposal."), "success")
-    except budget.BudgetError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        step.success = (_("You follow this proposal: you will be told of its changes.")
+                        if now_following else _("You no longer follow this proposal."))
     return redirect(url_for("budgeting.proposal", proposal_id=proposal.id))
 
 
@@ -595,16 +561,12 @@ def flag(proposal_id: int):
     proposal = _proposal_or_404(proposal_id)
     form = FlagForm()
     if form.validate_on_submit():
-        try:
+        with change(budget.BudgetError, form,
+                    _("Thank you: the moderators will look at your report.")) as step:
             budget.flag_proposal(current_user, proposal, form.reason.data)
-            db.session.commit()
-        except budget.BudgetError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Thank you: the moderators will look at your report."), "success")
+        if step.ok:
             return redirect(url_for("budgeting.proposal", proposal_id=proposal.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("budgeting/flag.html", form=form, proposal=proposal), status
+    return render_template("budgeting/flag.html", form=form, proposal=proposal), form_status(form)
 
 
 @bp.route("/propositions/<int:proposal_id>/repondre", methods=["GET", "POST"])
@@ -616,16 +578,12 @@ def answer(proposal_id: int):
     proposal = _own_proposal(proposal_id)
     form = AnswerForm()
     if form.validate_on_submit():
-        try:
+        with change((budget.BudgetError, TransitionRefused), form,
+                    _("Thank you: your answer was sent to the services.")) as step:
             review.answer_question(current_user, proposal, form.reply.data)
-            db.session.commit()
-        except (budget.BudgetError, TransitionRefused) as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Thank you: your answer was sent to the services."), "success")
+        if step.ok:
             return redirect(url_for("budgeting.proposal", proposal_id=proposal.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("budgeting/answer.html", form=form, proposal=proposal), status
+    return render_template("budgeting/answer.html", form=form, proposal=proposal), form_status(form)
 
 
 # ---------------------------------------------------------------- moderation
@@ -651,24 +609,20 @@ def moderate(proposal_id: int):
     proposal = db.get_or_404(Proposal, proposal_id)
     form = ModerationForm()
     if form.validate_on_submit():
-        try:
+        with change((budget.BudgetError, TransitionRefused), form,
+                    _("Moderation decision recorded.")) as step:
             if form.action.data == "hide":
                 budget.hide_proposal(current_user, proposal, form.reason.data or "")
             elif form.action.data == "restore":
                 budget.restore_proposal(current_user, proposal, form.reason.data or "")
             else:
                 budget.dismiss_flags(current_user, proposal)
-            db.session.commit()
-        except (budget.BudgetError, TransitionRefused) as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Moderation decision recorded."), "success")
+        if step.ok:
             return redirect(url_for("budgeting.moderation", campaign_id=proposal.campaign_id))
     flags = db.session.execute(select(ProposalFlag).where(
         ProposalFlag.proposal_id == proposal.id).order_by(ProposalFlag.id)).scalars().all()
-    status = 422 if form.is_submitted() else 200
     return render_template("budgeting/moderate.html", form=form, proposal=proposal,
-                           flags=flags), status
+                           flags=flags), form_status(form)
 
 
 @bp.route("/propositions/<int:proposal_id>/fusionner", methods=["GET", "POST"])
@@ -686,18 +640,14 @@ def merge(proposal_id: int):
         (str(p.id), f"{p.title} (#{p.id})") for p in targets]
     if form.validate_on_submit():
         target = db.session.get(Proposal, form.target_id.data) if form.target_id.data else None
-        try:
+        with change((budget.BudgetError, TransitionRefused), form,
+                    _("Proposals merged; their authors and followers were told.")) as step:
             if target is None:
                 raise budget.BudgetError(_("Choose a proposal from the list."), "target_id")
             budget.merge_proposals(current_user, proposal, target)
-            db.session.commit()
-        except (budget.BudgetError, TransitionRefused) as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Proposals merged; their authors and followers were told."), "success")
+        if step.ok:
             return redirect(url_for("budgeting.proposal", proposal_id=target.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("budgeting/merge.html", form=form, proposal=proposal), status
+    return render_template("budgeting/merge.html", form=form, proposal=proposal), form_status(form)
 
 
 # ---------------------------------------------------------------- the resident's space
@@ -743,10 +693,9 @@ def assisted_proposal(campaign_id: int, user_id: int):
             flash(_("The proposal was filed for %(name)s.", name=resident.display_name),
                   "success")
             return redirect(url_for("budgeting.proposal", proposal_id=proposal.id))
-    status = 422 if form.is_submitted() else 200
     return render_template("budgeting/proposal_form.html", form=form, campaign=campaign,
                            proposal=None, reason=reason, resident=resident,
-                           outline=_form_map(campaign, form)), status
+                           outline=_form_map(campaign, form)), form_status(form)
 
 
 @bp.app_context_processor

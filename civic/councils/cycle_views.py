@@ -3,7 +3,7 @@ the steering committee's decisions, and the yearly evaluation decision of an act
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,11 +17,10 @@ from civic.councils.forms import (
     EvaluationForm,
 )
 from civic.councils.models import CallApplication, Decision, Opinion, Outcome, ProjectCall
-from civic.councils.views import _my_council_or_403, _row_or_404, _status
-from civic.extensions import db
+from civic.councils.views import _my_council_or_403, _row_or_404
 from civic.forms import quartier_choices
 from civic.permissions import public, requires
-from civic.viewutil import attach_error
+from civic.viewutil import change, form_status
 
 bp = Blueprint("cycle", __name__, url_prefix="/programmation")
 
@@ -60,19 +59,15 @@ def new_call(plan_id: int):
         form.max_cofinancing_percent.data = ceiling
         form.year.data = services.today().year
     if form.validate_on_submit():
-        try:
+        with change(services.CouncilError, form, _("The call is published.")) as step:
             the_call = cycle.open_call(
                 current_user, plan, year=form.year.data, title=form.title.data,
                 criteria=form.criteria.data,
                 max_cofinancing_percent=form.max_cofinancing_percent.data,
                 closes_on=form.closes_on.data)
-            db.session.commit()
-        except services.CouncilError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("The call is published."), "success")
+        if step.ok:
             return redirect(url_for("cycle.call", call_id=the_call.id))
-    return render_template("councils/call_form.html", form=form, plan=plan), _status(form)
+    return render_template("councils/call_form.html", form=form, plan=plan), form_status(form)
 
 
 def _euros(text: str | None, field: str) -> int | None:
@@ -90,20 +85,16 @@ def apply(call_id: int):
     form = ApplicationForm()
     form.quartier_id.choices = quartier_choices(_("Whole territory"))
     if form.validate_on_submit():
-        try:
+        with change(services.CouncilError, form, _("Your proposal is submitted.")) as step:
             cycle.apply_to_call(
                 current_user, the_call, porteur=form.porteur.data, title=form.title.data,
                 description=form.description.data, quartier_id=form.quartier_id.data,
                 budget_cents=_euros(form.budget.data, "budget"),
                 requested_cents=_euros(form.requested.data, "requested"))
-            db.session.commit()
-        except services.CouncilError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Your proposal is submitted."), "success")
+        if step.ok:
             return redirect(url_for("cycle.call", call_id=the_call.id))
     return render_template("councils/application_form.html", form=form,
-                           call=the_call), _status(form)
+                           call=the_call), form_status(form)
 
 
 @bp.route("/conseils/<int:council_id>/candidatures/<int:application_id>/avis",
@@ -118,17 +109,13 @@ def application_avis(council_id: int, application_id: int):
     form = ApplicationAvisForm()
     form.opinion.choices = [(o.value, o.title) for o in Opinion]
     if form.validate_on_submit():
-        try:
+        with change(services.CouncilError, form, _("The council's avis is published.")) as step:
             cycle.give_application_avis(current_user, the_council, application,
                                         opinion=form.opinion.data, text=form.text.data)
-            db.session.commit()
-        except services.CouncilError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("The council's avis is published."), "success")
+        if step.ok:
             return redirect(url_for("cycle.call", call_id=application.call_id))
     return render_template("councils/application_avis_form.html", form=form,
-                           council=the_council, application=application), _status(form)
+                           council=the_council, application=application), form_status(form)
 
 
 @bp.route("/candidatures/<int:application_id>/decision", methods=["GET", "POST"])
@@ -139,17 +126,13 @@ def decide(application_id: int):
     form = DecisionForm()
     form.decision.choices = [("", _("— Choose —"))] + [(d.value, d.title) for d in Decision]
     if form.validate_on_submit():
-        try:
+        with change(services.CouncilError, form, _("Decision recorded.")) as step:
             cycle.decide(current_user, application, decision=form.decision.data,
                          reasons=form.reasons.data, committee=form.committee.data)
-            db.session.commit()
-        except services.CouncilError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Decision recorded."), "success")
+        if step.ok:
             return redirect(url_for("cycle.call", call_id=application.call_id))
     return render_template("councils/decision_form.html", form=form,
-                           application=application), _status(form)
+                           application=application), form_status(form)
 
 
 @bp.route("/actions/<int:node_id>/evaluation", methods=["GET", "POST"])
@@ -167,16 +150,13 @@ def evaluate(node_id: int):
     if not form.is_submitted():
         form.year.data = services.today().year
     if form.validate_on_submit():
-        try:
+        with change((services.CouncilError, actionplan.ActionPlanError), form,
+                    _("Evaluation decision recorded.")) as step:
             replacement = actionplan.replacement_for(action, form.replaced_by.data)
             cycle.record_evaluation(current_user, action, year=form.year.data,
                                     outcome=form.outcome.data, reasons=form.reasons.data,
                                     replaced_by=replacement)
-            db.session.commit()
-        except (services.CouncilError, actionplan.ActionPlanError) as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Evaluation decision recorded."), "success")
+        if step.ok:
             return redirect(url_for("actionplan.node", node_id=action.id))
     return render_template("councils/evaluation_form.html", form=form, action=action,
-                           avis=services.avis_on(action)), _status(form)
+                           avis=services.avis_on(action)), form_status(form)

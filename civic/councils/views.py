@@ -18,7 +18,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from civic.actionplan import services as actionplan
 from civic.councils import services
@@ -44,13 +43,10 @@ from civic.councils.models import (
 from civic.extensions import db
 from civic.permissions import public, requires
 from civic.territory.models import Council
-from civic.viewutil import attach_error
+from civic.viewutil import ConfirmForm, attach_error, change, confirmed, form_status
 
 bp = Blueprint("councils", __name__, url_prefix="/conseils-citoyens")
 
-
-class ConfirmForm(FlaskForm):
-    """CSRF token only, for one-button actions."""
 
 
 def _council_or_404(council_id: int) -> Council:
@@ -66,9 +62,6 @@ def _row_or_404(model: type, row_id: int):  # noqa: ANN202
         abort(404)
     return row
 
-
-def _status(form: FlaskForm) -> int:
-    return 422 if form.is_submitted() else 200
 
 
 def index():
@@ -161,19 +154,16 @@ def apply(council_id: int):
         if current_user.gender in ("female", "male"):
             form.gender.data = current_user.gender
     if form.validate_on_submit():
-        try:
+        with change(services.CouncilError, form,
+                    _("Thank you: you are a volunteer for the next draw.")) as step:
             services.volunteer(current_user, the_council,
                                published_name=form.published_name.data,
                                gender=form.gender.data, birth_year=form.birth_year.data)
-            db.session.commit()
-        except services.CouncilError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Thank you: you are a volunteer for the next draw."), "success")
+        if step.ok:
             return redirect(url_for("councils.council", council_id=the_council.id))
     refusal = services.apply_refusal(current_user, the_council)
     return render_template("councils/apply.html", form=form, council=the_council,
-                           refusal=refusal), _status(form)
+                           refusal=refusal), form_status(form)
 
 
 # --- coordination -----------------------------------------------------------------------
@@ -203,20 +193,16 @@ def add_member(council_id: int):
     form = MemberForm()
     form.college.choices = [(c.value, c.title) for c in College]
     if form.validate_on_submit():
-        try:
+        with change(services.CouncilError, form, _("Member added.")) as step:
             services.add_member(
                 current_user, the_council, published_name=form.published_name.data,
                 college=form.college.data, gender=form.gender.data,
                 organisation=form.organisation.data, email=form.email.data,
                 term_start=form.term_start.data, term_end=form.term_end.data)
-            db.session.commit()
-        except services.CouncilError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Member added."), "success")
+        if step.ok:
             return redirect(url_for("councils.manage", council_id=the_council.id))
     return render_template("councils/member_form.html", form=form,
-                           council=the_council), _status(form)
+                           council=the_council), form_status(form)
 
 
 @bp.route("/membres/<int:member_id>/fin", methods=["POST"])
@@ -224,15 +210,10 @@ def add_member(council_id: int):
 def end_member(member_id: int):
     """End a member's term today."""
     member = _row_or_404(CouncilMember, member_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
+    confirmed()
+    with change(services.CouncilError) as step:
         services.end_term(current_user, member)
-        db.session.commit()
-        flash(_("The term of %(name)s has ended.", name=member.published_name), "success")
-    except services.CouncilError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        step.success = _("The term of %(name)s has ended.", name=member.published_name)
     return redirect(url_for("councils.manage", council_id=member.council_id))
 
 
@@ -243,19 +224,16 @@ def run_draw(council_id: int):
     the_council = _council_or_404(council_id)
     form = DrawForm()
     if form.validate_on_submit():
-        try:
+        with change(services.CouncilError, form,
+                    _("The draw is done and its report published.")) as step:
             the_draw = services.run_draw(current_user, the_council, seats=form.seats.data,
                                          seed=form.seed.data, age_bands=form.age_bands.data,
                                          term_end=form.term_end.data)
-            db.session.commit()
-        except services.CouncilError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("The draw is done and its report published."), "success")
+        if step.ok:
             return redirect(url_for("councils.draw", draw_id=the_draw.id))
     return render_template("councils/draw_form.html", form=form, council=the_council,
                            volunteer_count=len(services.open_volunteers(the_council))
-                           ), _status(form)
+                           ), form_status(form)
 
 
 @bp.route("/<int:council_id>/reunions/nouvelle", methods=["GET", "POST"])
@@ -265,19 +243,15 @@ def new_meeting(council_id: int):
     the_council = _council_or_404(council_id)
     form = MeetingForm()
     if form.validate_on_submit():
-        try:
+        with change(services.CouncilError, form, _("Meeting planned.")) as step:
             the_meeting = services.schedule_meeting(
                 current_user, the_council, day=form.day.data, time=form.time.data,
                 location=form.location.data, agenda=form.agenda.data,
                 duration_minutes=form.duration.data)
-            db.session.commit()
-        except services.CouncilError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Meeting planned."), "success")
+        if step.ok:
             return redirect(url_for("councils.meeting", meeting_id=the_meeting.id))
     return render_template("councils/meeting_form.html", form=form,
-                           council=the_council), _status(form)
+                           council=the_council), form_status(form)
 
 
 @bp.route("/reunions/<int:meeting_id>/convoquer", methods=["POST"])
@@ -285,15 +259,10 @@ def new_meeting(council_id: int):
 def convene(meeting_id: int):
     """Email the convocation to the members."""
     the_meeting = _row_or_404(Meeting, meeting_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
+    confirmed()
+    with change(services.CouncilError) as step:
         sent = services.convene(current_user, the_meeting)
-        db.session.commit()
-        flash(_("Convocation sent to %(num)d members.", num=sent), "success")
-    except services.CouncilError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        step.success = _("Convocation sent to %(num)d members.", num=sent)
     return redirect(url_for("councils.meeting", meeting_id=the_meeting.id))
 
 
@@ -308,16 +277,12 @@ def attendance(meeting_id: int):
     if not form.is_submitted():
         form.present.data = [a.member_id for a in the_meeting.attendance if a.present]
     if form.validate_on_submit():
-        try:
+        with change(services.CouncilError, form, _("Attendance recorded.")) as step:
             services.record_attendance(current_user, the_meeting, form.present.data or [])
-            db.session.commit()
-        except services.CouncilError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Attendance recorded."), "success")
+        if step.ok:
             return redirect(url_for("councils.meeting", meeting_id=the_meeting.id))
     return render_template("councils/attendance_form.html", form=form, meeting=the_meeting,
-                           members=members), _status(form)
+                           members=members), form_status(form)
 
 
 @bp.route("/reunions/<int:meeting_id>/compte-rendu", methods=["GET", "POST"])
@@ -329,17 +294,13 @@ def minutes(meeting_id: int):
     if not form.is_submitted():
         form.minutes.data = the_meeting.minutes
     if form.validate_on_submit():
-        try:
+        with change(services.CouncilError, form, _("Minutes saved.")) as step:
             services.save_minutes(current_user, the_meeting, minutes=form.minutes.data,
                                   approved=bool(form.approved.data))
-            db.session.commit()
-        except services.CouncilError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Minutes saved."), "success")
+        if step.ok:
             return redirect(url_for("councils.meeting", meeting_id=the_meeting.id))
     return render_template("councils/minutes_form.html", form=form,
-                           meeting=the_meeting), _status(form)
+                           meeting=the_meeting), form_status(form)
 
 
 @bp.route("/questions")
@@ -359,16 +320,12 @@ def answer(question_id: int):
     if not form.is_submitted():
         form.answer.data = question.answer
     if form.validate_on_submit():
-        try:
+        with change(services.CouncilError, form, _("Answer published.")) as step:
             services.answer_question(current_user, question, form.answer.data)
-            db.session.commit()
-        except services.CouncilError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Answer published."), "success")
+        if step.ok:
             return redirect(url_for("councils.questions"))
     return render_template("councils/answer_form.html", form=form,
-                           question=question), _status(form)
+                           question=question), form_status(form)
 
 
 # --- porteurs of actions ---------------------------------------------------------------
@@ -394,16 +351,12 @@ def porteur_answer(question_id: int):
     if not form.is_submitted():
         form.answer.data = question.answer
     if form.validate_on_submit():
-        try:
+        with change(services.CouncilError, form, _("Answer published.")) as step:
             services.answer_question(current_user, question, form.answer.data)
-            db.session.commit()
-        except services.CouncilError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("Answer published."), "success")
+        if step.ok:
             return redirect(url_for("councils.porteur_questions"))
     return render_template("councils/answer_form.html", form=form,
-                           question=question), _status(form)
+                           question=question), form_status(form)
 
 
 # --- council members --------------------------------------------------------------------
@@ -442,17 +395,13 @@ def give_avis(council_id: int, node_id: int):
     form = AvisForm()
     form.opinion.choices = [(o.value, o.title) for o in Opinion]
     if form.validate_on_submit():
-        try:
+        with change(services.CouncilError, form, _("The council's avis is published.")) as step:
             services.give_avis(current_user, the_council, action, opinion=form.opinion.data,
                                rating=form.rating.data, text=form.text.data)
-            db.session.commit()
-        except services.CouncilError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("The council's avis is published."), "success")
+        if step.ok:
             return redirect(url_for("actionplan.node", node_id=action.id))
     return render_template("councils/avis_form.html", form=form, council=the_council,
-                           action=action), _status(form)
+                           action=action), form_status(form)
 
 
 @bp.route("/<int:council_id>/questions/<int:node_id>", methods=["GET", "POST"])
@@ -473,4 +422,4 @@ def ask(council_id: int, node_id: int):
                   "success")
             return redirect(url_for("councils.dashboard", council_id=the_council.id))
     return render_template("councils/question_form.html", form=form, council=the_council,
-                           action=action), _status(form)
+                           action=action), form_status(form)

@@ -17,7 +17,7 @@ from civic.review.forms import AssignForm, PublishForm, ReturnForm, ThemeAssignF
 from civic.review.models import FeasibilityReview
 from civic.territory.models import CityService
 from civic.timeutil import utcnow
-from civic.viewutil import attach_error
+from civic.viewutil import attach_error, change, form_status
 
 bp = Blueprint("review", __name__, url_prefix="/etude-de-faisabilite")
 S = ProposalStatus
@@ -67,13 +67,9 @@ def assign(proposal_id: int):
     form = AssignForm()
     form.service_ids.choices = _service_choices()
     if form.validate_on_submit():
-        try:
+        with change((budget.BudgetError, TransitionRefused)) as step:
             review.assign_services(current_user, proposal, form.service_ids.data or [])
-            db.session.commit()
-            flash(_("“%(title)s” sent to the services.", title=proposal.title), "success")
-        except (budget.BudgetError, TransitionRefused) as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            step.success = _("“%(title)s” sent to the services.", title=proposal.title)
     else:
         flash(_("Choose services from the list."), "error")
     return redirect(url_for("review.assignment", campaign_id=proposal.campaign_id))
@@ -127,9 +123,8 @@ def verdict(review_id: int):
                   "success")
             return redirect(url_for("review.queue"))
     others = [r for r in review.reviews_of(item.proposal) if r.id != item.id]
-    status = 422 if form.is_submitted() else 200
     return render_template("review/verdict.html", form=form, item=item, proposal=item.proposal,
-                           others=others, now=utcnow()), status
+                           others=others, now=utcnow()), form_status(form)
 
 
 @bp.route("/campagnes/<int:campaign_id>/publication", methods=["GET", "POST"])
@@ -141,18 +136,14 @@ def publication(campaign_id: int):
     form = PublishForm()
     form.proposal_ids.choices = [(p.id, p.title) for p, _a in pending]
     if form.validate_on_submit():
-        try:
+        with change((budget.BudgetError, TransitionRefused), form) as step:
             count = review.publish_answers(current_user, campaign, form.proposal_ids.data or [])
-            db.session.commit()
-        except (budget.BudgetError, TransitionRefused) as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("%(num)d answers published; the authors were told.", num=count), "success")
+            step.success = _("%(num)d answers published; the authors were told.", num=count)
+        if step.ok:
             return redirect(url_for("review.publication", campaign_id=campaign.id))
     details = {p.id: review.reviews_of(p) for p, _a in pending}
-    status = 422 if form.is_submitted() else 200
     return render_template("review/publication.html", campaign=campaign, pending=pending,
-                           details=details, form=form, return_form=ReturnForm()), status
+                           details=details, form=form, return_form=ReturnForm()), form_status(form)
 
 
 @bp.route("/avis/<int:review_id>/renvoyer", methods=["POST"])
@@ -163,13 +154,8 @@ def send_back(review_id: int):
     form = ReturnForm()
     campaign_id = item.proposal.campaign_id
     if form.validate_on_submit():
-        try:
+        with change(budget.BudgetError, success=_("The verdict was sent back to the service.")):
             review.return_to_service(current_user, item, form.note.data)
-            db.session.commit()
-            flash(_("The verdict was sent back to the service."), "success")
-        except budget.BudgetError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
     else:
         flash(_("Tell the service what to reconsider."), "error")
     return redirect(url_for("review.publication", campaign_id=campaign_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,7 +16,7 @@ from civic.accounts.models import AssistedAct, CensusImport, User
 from civic.extensions import db
 from civic.permissions import requires
 from civic.territory.models import CityService, Council
-from civic.viewutil import attach_error
+from civic.viewutil import ConfirmForm, attach_error, change, form_status
 
 bp = Blueprint("spaces", __name__)
 
@@ -28,9 +28,6 @@ class CensusForm(FlaskForm):
                      description=_l("Columns: email;quartier_code;birth_year (the last is "
                                     "optional). UTF-8, separated by ; or ,."))
 
-
-class ConfirmForm(FlaskForm):
-    """A bare form: CSRF token only, for one-button actions."""
 
 
 @bp.route("/mon-espace")
@@ -98,8 +95,7 @@ def counter_register():
             attach_error(form, exc)
         else:
             return redirect(url_for("spaces.counter_receipt", user_id=resident.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("spaces/counter_register.html", form=form), status
+    return render_template("spaces/counter_register.html", form=form), form_status(form)
 
 
 @bp.route("/guichet/recu/<int:user_id>")
@@ -168,11 +164,7 @@ def verify_resident(user_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with change(services.AccountError) as step:
         services.verify_in_person(current_user, user)
-        db.session.commit()
-        flash(_("Residency of %(name)s verified.", name=user.display_name), "success")
-    except services.AccountError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        step.success = _("Residency of %(name)s verified.", name=user.display_name)
     return redirect(url_for("spaces.residents", q=request.form.get("q", "")))

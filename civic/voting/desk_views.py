@@ -21,7 +21,7 @@ from civic.accounts.models import User
 from civic.budgeting.models import Campaign, Envelope
 from civic.extensions import db
 from civic.permissions import requires
-from civic.viewutil import attach_error
+from civic.viewutil import attach_error, change
 from civic.voting import desk
 from civic.voting.models import PaperSheet
 from civic.voting.services import VoteError, ballot_options
@@ -272,7 +272,7 @@ def reconcile(campaign_id: int, sheet_id: int):
     if form.is_submitted():
         status = 422
     if sheet.status == "mismatch" and form.validate_on_submit():
-        try:
+        with change(VoteError, form) as step:
             if form.decision.data == "void":
                 desk.void_sheet(current_user, sheet, form.note.data)
                 message = _("The sheet is void: it will not be counted.")
@@ -280,11 +280,8 @@ def reconcile(campaign_id: int, sheet_id: int):
                 choices, raw = read_choices(campaign)
                 desk.resolve_sheet(current_user, sheet, choices, form.note.data)
                 message = _("The sheet is reconciled: its ballot counts.")
-            db.session.commit()
-        except VoteError as exc:
-            attach_error(form, exc)
-        else:
-            flash(message, "success")
+            step.success = message
+        if step.ok:
             return redirect(url_for("desk.reconciliation", campaign_id=campaign.id))
     elif form.is_submitted():
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -27,13 +27,13 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from civic.actionplan.models import PlanNode
 from civic.actionplan.services import ActionPlanError
 from civic.budgeting import images as image_store
-from civic.budgeting.forms import EURO_FIELD_MAX, ConfirmForm
+from civic.budgeting.forms import EURO_FIELD_MAX
 from civic.budgeting.models import Campaign, Proposal
 from civic.budgeting.services import Upload
 from civic.extensions import db
 from civic.forms import optional_int
 from civic.permissions import public, requires
-from civic.viewutil import attach_error
+from civic.viewutil import change, confirmed, form_status
 from civic.voting import realisation as service
 from civic.voting.models import Milestone, MilestonePhoto, Realisation
 
@@ -137,17 +137,14 @@ def edit(realisation_id: int):
             actual_cost_cents=(form.actual_cost.data * 100
                                if form.actual_cost.data is not None else None),
             abandon_reason=form.abandon_reason.data or "")
-        try:
+        with change((service.RealisationError, ActionPlanError), form,
+                    _("The realisation was updated.")) as step:
             service.update_realisation(current_user, realisation, data)
-            db.session.commit()
-        except (service.RealisationError, ActionPlanError) as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("The realisation was updated."), "success")
+        if step.ok:
             return redirect(url_for("realisation.show", realisation_id=realisation.id))
-    status = 422 if form.is_submitted() else 200
     return render_template("voting/realisation_edit.html", form=form,
-                           realisation=realisation, proposal=realisation.proposal), status
+                           realisation=realisation, proposal=realisation.proposal
+                           ), form_status(form)
 
 
 @bp.route("/realisations/<int:realisation_id>/jalons/nouveau", methods=["GET", "POST"])
@@ -162,17 +159,13 @@ def milestone_new(realisation_id: int):
         data = service.MilestoneData(on=form.on.data, title=form.title.data,
                                      body=form.body.data or "", progress=form.progress.data,
                                      photo_alt=form.photo_alt.data or "")
-        try:
+        with change(service.RealisationError, form, _("The milestone was added.")) as step:
             service.add_milestone(current_user, realisation, data, uploads)
-            db.session.commit()
-        except service.RealisationError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("The milestone was added."), "success")
+        if step.ok:
             return redirect(url_for("realisation.show", realisation_id=realisation.id))
-    status = 422 if form.is_submitted() else 200
     return render_template("voting/realisation_milestone.html", form=form,
-                           realisation=realisation, proposal=realisation.proposal), status
+                           realisation=realisation, proposal=realisation.proposal
+                           ), form_status(form)
 
 
 @bp.route("/realisations/<int:realisation_id>/jalons/<int:milestone_id>/supprimer",
@@ -182,15 +175,9 @@ def milestone_delete(realisation_id: int, milestone_id: int):
     """Managers remove a milestone entered by mistake."""
     realisation = _realisation_or_404(realisation_id)
     milestone = db.get_or_404(Milestone, milestone_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
+    confirmed()
+    with change(service.RealisationError, success=_("The milestone was removed.")):
         service.delete_milestone(current_user, realisation, milestone)
-        db.session.commit()
-        flash(_("The milestone was removed."), "success")
-    except service.RealisationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
     return redirect(url_for("realisation.show", realisation_id=realisation.id))
 
 
@@ -222,14 +209,10 @@ def plan_link(campaign_id: int):
         node = None
         if form.plan_node_id.data is not None:
             node = db.session.get(PlanNode, form.plan_node_id.data)
-        try:
+        with change(service.RealisationError, form,
+                    _("The link to the action plan was saved.")) as step:
             service.set_plan_link(current_user, campaign, node)
-            db.session.commit()
-        except service.RealisationError as exc:
-            attach_error(form, exc)
-        else:
-            flash(_("The link to the action plan was saved."), "success")
+        if step.ok:
             return redirect(url_for("budgeting.campaign", campaign_id=campaign.id))
-    status = 422 if form.is_submitted() else 200
     return render_template("voting/realisation_plan_link.html", form=form,
-                           campaign=campaign, link=link), status
+                           campaign=campaign, link=link), form_status(form)

@@ -20,11 +20,11 @@ from wtforms.validators import InputRequired, Length
 
 import civic.voting.cli  # noqa: F401  (flask budget import-pabulib | count | export-pabulib)
 from civic.budgeting import services as budget
-from civic.budgeting.forms import ConfirmForm
 from civic.budgeting.models import Campaign, Envelope
 from civic.budgeting.states import Phase
 from civic.extensions import db, limiter
 from civic.permissions import public, requires, user_can
+from civic.viewutil import ConfirmForm, confirmed
 from civic.voting import count as counting
 from civic.voting import results as res
 
@@ -90,8 +90,7 @@ def results(campaign_id: int):
 def recount(campaign_id: int):
     """Count every envelope again (a new run each; nothing published)."""
     campaign = db.get_or_404(Campaign, campaign_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed()
     try:
         runs = counting.count_campaign(campaign, current_user)
         db.session.commit()
@@ -109,8 +108,7 @@ def recount(campaign_id: int):
 def publish(campaign_id: int):
     """Publish the latest count of every envelope (winners, ballot list, chain head)."""
     campaign = db.get_or_404(Campaign, campaign_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirmed()
     try:
         counting.publish_results(campaign, current_user)
         db.session.commit()

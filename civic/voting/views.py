@@ -21,7 +21,7 @@ from civic.budgeting.states import Phase
 from civic.extensions import db
 from civic.permissions import public, requires, user_can
 from civic.territory.models import Quartier
-from civic.viewutil import attach_error
+from civic.viewutil import attach_error, form_status
 from civic.voting import services as vote
 from civic.voting.ballots import MalformedChoices, format_choices, parse_choices
 from civic.voting.forms import BallotForm, ConfirmVoteForm, ReceiptForm, read_choices
@@ -291,7 +291,6 @@ def change(envelope_id: int):
             except MalformedChoices:
                 pass
             return _render_ballot(envelope, ballot_form, choices)
-    status = 422 if form.is_submitted() else 200
     return render_template("voting/vote_change.html", campaign=campaign, envelope=envelope,
                            label=envelope_label(envelope), form=form, reason=reason,
-                           participation=participation), status
+                           participation=participation), form_status(form)
