@@ -217,6 +217,24 @@ def record_ballot(user: User, envelope: Envelope, choices: dict[int, int], *,
     return receipt, VoteParticipation(**row)  # what was written (not in the session)
 
 
+def _proven_participation(user: User, envelope: Envelope,
+                          receipt: str) -> tuple[VoteParticipation, str]:
+    """The voter's online participation and their normalised receipt code, once the
+    receipt is proven to be the one of their current ballot (compared in constant time)."""
+    code = normalise_receipt(receipt)
+    if code is None:
+        raise VoteError(_("This is not a receipt code: it has 26 letters and digits."),
+                        "receipt")
+    participation = participation_of(user, envelope)
+    if participation is None:
+        raise VoteError(_("You have not voted in this envelope yet."))
+    if participation.channel != "online" or participation.receipt_check is None:
+        raise VoteError(_("You voted on paper: a paper ballot cannot be changed."))
+    if not hmac.compare_digest(participation.receipt_check, receipt_check(user.id, code)):
+        raise VoteError(_("This receipt is not the one of your current ballot."), "receipt")
+    return participation, code
+
+
 def change_ballot(user: User, envelope: Envelope, receipt: str,
                   choices: dict[int, int], *, options: list[Proposal] | None = None,
                   next_receipt: str | None = None) -> str:
@@ -228,18 +246,8 @@ def change_ballot(user: User, envelope: Envelope, receipt: str,
     """
     campaign = envelope.campaign
     _check_can_vote(user, campaign, envelope)
-    code = normalise_receipt(receipt)
-    if code is None:
-        raise VoteError(_("This is not a receipt code: it has 26 letters and digits."),
-                        "receipt")
-    participation = participation_of(user, envelope)
-    if participation is None:
-        raise VoteError(_("You have not voted in this envelope yet."))
-    if participation.channel != "online" or participation.receipt_check is None:
-        raise VoteError(_("You voted on paper: a paper ballot cannot be changed."))
-    old_check = receipt_check(user.id, code)
-    if participation.receipt_check != old_check:
-        raise VoteError(_("This receipt is not the one of your current ballot."), "receipt")
+    participation, code = _proven_participation(user, envelope, receipt)
+    old_check = participation.receipt_check
     validate_choices(campaign, envelope, choices, options)
     new = normalise_receipt(next_receipt or "") or new_receipt()
     if new == code:
@@ -332,17 +340,7 @@ def replayed_receipt(user: User, envelope: Envelope, token: str | None, *,
 
 def current_choices(user: User, envelope: Envelope, receipt: str) -> dict[int, int]:
     """The choices of the voter's current ballot, proven by their receipt (to change it)."""
-    code = normalise_receipt(receipt)
-    if code is None:
-        raise VoteError(_("This is not a receipt code: it has 26 letters and digits."),
-                        "receipt")
-    participation = participation_of(user, envelope)
-    if participation is None:
-        raise VoteError(_("You have not voted in this envelope yet."))
-    if participation.channel != "online" or participation.receipt_check is None:
-        raise VoteError(_("You voted on paper: a paper ballot cannot be changed."))
-    if not hmac.compare_digest(participation.receipt_check, receipt_check(user.id, code)):
-        raise VoteError(_("This receipt is not the one of your current ballot."), "receipt")
+    _, code = _proven_participation(user, envelope, receipt)
     ballot = db.session.get(Ballot, ballot_lookup(code))
     if ballot is None or ballot.envelope_id != envelope.id:
         raise VoteError(change_conflict_message())
