@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import DDL, BigInteger, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic.budgeting.models import Campaign, Envelope, Proposal
@@ -69,6 +69,32 @@ class Ballot(db.Model):
     # (cumulative ballots) "12:3,15:7". Parsed by civic.voting.ballots.
     choices: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(10))  # one of BALLOT_SOURCES
+
+
+class BallotWrites(db.Model):
+    """How many times each envelope's ballot rows were written (inserted, updated or
+    deleted), counted by SQLite triggers: the results page's tamper check re-chains the
+    published list when it moves (civic.voting.results). PostgreSQL needs no counter:
+    the rows' xmin tells the same. No foreign key: a deleted envelope's ballots are deleted
+    with it, and their triggers must still be able to count."""
+
+    envelope_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    writes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# The same statements as the migration that adds them (e7f1a9c3b2d4).
+_COUNT_OLD = ("INSERT INTO ballot_writes (envelope_id, writes) VALUES (OLD.envelope_id, 1) "
+              "ON CONFLICT (envelope_id) DO UPDATE SET writes = writes + 1;")
+_COUNT_NEW = ("INSERT INTO ballot_writes (envelope_id, writes) VALUES (NEW.envelope_id, 1) "
+              "ON CONFLICT (envelope_id) DO UPDATE SET writes = writes + 1;")
+BALLOT_WRITE_TRIGGERS = (
+    "CREATE TRIGGER ballot_written_insert AFTER INSERT ON ballot BEGIN " + _COUNT_NEW + " END",
+    "CREATE TRIGGER ballot_written_delete AFTER DELETE ON ballot BEGIN " + _COUNT_OLD + " END",
+    "CREATE TRIGGER ballot_written_update AFTER UPDATE ON ballot BEGIN " + _COUNT_OLD + " "
+    + _COUNT_NEW + " END",
+)
+for _trigger in BALLOT_WRITE_TRIGGERS:
+    event.listen(db.metadata, "after_create", DDL(_trigger).execute_if(dialect="sqlite"))
 
 
 class BallotDraft(db.Model):

@@ -35,7 +35,7 @@ from civic.voting.count import (
     published_run,
     reason_text,
 )
-from civic.voting.models import Ballot, CountRun, VoteParticipation
+from civic.voting.models import Ballot, BallotWrites, CountRun, VoteParticipation
 
 AGE_BANDS = (("u18", _l("under 18"), None, 17), ("18-24", _l("18 to 24"), 18, 24),
              ("25-34", _l("25 to 34"), 25, 34), ("35-49", _l("35 to 49"), 35, 49),
@@ -168,10 +168,11 @@ def envelope_results(run: CountRun, *, check_chain: bool = True,
 # - PostgreSQL: count and sum of xmin. Every inserted or updated row version carries the id
 #   of the transaction that wrote it, newer than every row it replaces, so any INSERT, UPDATE
 #   or DELETE changes the pair: the list is re-chained exactly when the table changed.
-# - SQLite: count, sum and max of rowid (read from the index alone): catches an added,
-#   deleted or replaced row, not an UPDATE in place, so there the check is also redone at
-#   least every CIVIC_CHAIN_CHECK_SECONDS (300 s), as before.
-# CIVIC_CHAIN_CHECK_SECONDS = 0 re-chains on every view, on both.
+# - SQLite: count of the rows and the envelope's write counter, which triggers raise on
+#   every INSERT, UPDATE or DELETE of a ballot (voting.models.BallotWrites).
+# Either way a tampered list is caught at the next view of the results (once the visitors'
+# page cache has expired). CIVIC_CHAIN_CHECK_SECONDS = 0 re-chains on every view; other
+# values are the longest a check is kept.
 
 _CHECKED: dict[tuple[int, int, str], tuple[float, str, str, datetime]] = {}
 _SHARED_MAX = 2000  # entries kept in the shared file
@@ -182,21 +183,18 @@ def ballot_fingerprints(envelope_ids: list[int]) -> dict[int, str]:
     (see above); "" for an envelope without ballots."""
     if not envelope_ids:
         return {}
-    if _exact_fingerprints():
+    if db.session.get_bind().dialect.name == "postgresql":
         version = cast(cast(literal_column("ballot.xmin"), Text), BigInteger)
-        columns = (func.count(), func.sum(version))
+        rows = db.session.execute(
+            select(Ballot.envelope_id, func.count(), func.sum(version))
+            .where(Ballot.envelope_id.in_(envelope_ids)).group_by(Ballot.envelope_id)).all()
     else:
-        rowid = literal_column("ballot.rowid")
-        columns = (func.count(), func.total(rowid), func.max(rowid))
-    rows = db.session.execute(
-        select(Ballot.envelope_id, *columns).where(Ballot.envelope_id.in_(envelope_ids))
-        .group_by(Ballot.envelope_id)).all()
+        rows = db.session.execute(
+            select(Ballot.envelope_id, func.count(), func.max(BallotWrites.writes))
+            .outerjoin(BallotWrites, BallotWrites.envelope_id == Ballot.envelope_id)
+            .where(Ballot.envelope_id.in_(envelope_ids)).group_by(Ballot.envelope_id)).all()
     found = {row[0]: ":".join(str(v) for v in row[1:]) for row in rows}
     return {eid: found.get(eid, "") for eid in envelope_ids}
-
-
-def _exact_fingerprints() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def _shared_file() -> Path:
@@ -251,9 +249,8 @@ def checked_chain_head(run: CountRun, fingerprint: str | None = None) -> tuple[s
     now = time.time()
 
     def usable(entry: tuple[float, str, str, datetime] | None) -> bool:
-        if entry is None or ttl <= 0 or entry[1] != fingerprint:
-            return False
-        return _exact_fingerprints() or now - entry[0] < ttl
+        return entry is not None and ttl > 0 and entry[1] == fingerprint \
+            and now - entry[0] < ttl
 
     cached = _CHECKED.get(key)
     if not usable(cached):
