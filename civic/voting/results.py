@@ -171,8 +171,8 @@ def envelope_results(run: CountRun, *, check_chain: bool = True,
 # - SQLite: count of the rows and the envelope's write counter, which triggers raise on
 #   every INSERT, UPDATE or DELETE of a ballot (voting.models.BallotWrites).
 # Either way a tampered list is caught at the next view of the results (once the visitors'
-# page cache has expired). CIVIC_CHAIN_CHECK_SECONDS = 0 re-chains on every view; other
-# values are the longest a check is kept.
+# page cache has expired), and a check is kept as long as its fingerprint holds.
+# CIVIC_CHAIN_CHECK_SECONDS = 0 re-chains on every view (any other value: the default).
 
 _CHECKED: dict[tuple[int, int, str], tuple[float, str, str, datetime]] = {}
 _SHARED_MAX = 2000  # entries kept in the shared file
@@ -249,8 +249,7 @@ def checked_chain_head(run: CountRun, fingerprint: str | None = None) -> tuple[s
     now = time.time()
 
     def usable(entry: tuple[float, str, str, datetime] | None) -> bool:
-        return entry is not None and ttl > 0 and entry[1] == fingerprint \
-            and now - entry[0] < ttl
+        return entry is not None and ttl > 0 and entry[1] == fingerprint
 
     cached = _CHECKED.get(key)
     if not usable(cached):
