@@ -81,7 +81,6 @@ class ActionDetailsForm(FlaskForm):
     tags = SelectMultipleField(_l("Cross-cutting themes"), coerce=int, validate_choice=False)
 
 
-
 class ParticipationForm(FlaskForm):
     """Record residents' participation at one stage of an action."""
 

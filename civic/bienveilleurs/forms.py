@@ -188,7 +188,6 @@ class MemberDecisionForm(FlaskForm):
     action = HiddenField()
 
 
-
 class DirectorySearchForm(FlaskForm):
     """Search the directory (GET, no CSRF)."""
 

@@ -196,5 +196,4 @@ class AnswerForm(FlaskForm):
     reply = TextAreaField(_l("Your answer"), validators=[InputRequired(), Length(max=5000)])
 
 
-
 __all__ = ["DATED_PHASES"]

@@ -48,7 +48,6 @@ from civic.viewutil import ConfirmForm, attach_error, change, confirmed, form_st
 bp = Blueprint("councils", __name__, url_prefix="/conseils-citoyens")
 
 
-
 def _council_or_404(council_id: int) -> Council:
     council = services.get_council(council_id)
     if council is None:
@@ -61,7 +60,6 @@ def _row_or_404(model: type, row_id: int):  # noqa: ANN202
     if row is None:
         abort(404)
     return row
-
 
 
 def index():

@@ -569,7 +569,6 @@ def _sharpen(guided: bool, gm: Margin, bound: tuple) -> bool:
     return not guided or (gm is not None and gm <= bound)
 
 
-
 class _Rounds:
     """Who wins each round of a fast MES run (mes_fast and mes_fast_small, which
     differ only in how they price a project and update budgets).

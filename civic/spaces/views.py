@@ -29,7 +29,6 @@ class CensusForm(FlaskForm):
                                     "optional). UTF-8, separated by ; or ,."))
 
 
-
 @bp.route("/mon-espace")
 @requires("account")
 def dashboard():
