@@ -550,6 +550,9 @@ def _document() -> dict[str, Any]:
                                  "description": "1 for the first publication; more when a "
                                                 "coordinator published a revision"},
                     "suppression_threshold": {"type": "integer"},
+                    "rounding_base": {"type": "integer", "minimum": 1,
+                                      "description": "shown counts are multiples of it "
+                                                     "(1 in releases made before rounding)"},
                     "quartiers": {"type": "array", "items": {
                         "type": "object",
                         "required": ["code", "name", "referrals_by_need",

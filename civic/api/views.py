@@ -249,7 +249,7 @@ def bienveilleurs_statistics():
     return _json({
         "year": year, "end": stats.end.isoformat(),
         "published_at": _iso(stats.published_at), "revision": stats.revision,
-        "suppression_threshold": SUPPRESSION_THRESHOLD,
+        "suppression_threshold": SUPPRESSION_THRESHOLD, "rounding_base": stats.rounding,
         "quartiers": [{
             "code": q.code, "name": q.name,
             "referrals_by_need": table(stats.by_need, q.code),

@@ -62,6 +62,9 @@ from civic.timeutil import utcnow
 
 CHARTER_VERSION = "2026-1"
 SUPPRESSION_THRESHOLD = 5  # counts below this are never published (statistical secrecy)
+# Published network counts are rounded to a multiple of this, so that two publications of
+# overlapping periods (the current year, month after month) reveal no small difference.
+ROUNDING_BASE = 5
 
 
 class BienveilleursError(AccountError):
@@ -856,7 +859,12 @@ class Cell:
         return self.value is None
 
 
-def suppress_table(counts: dict[str, dict[str, int]], columns: list[str]
+def rounded(value: int, base: int) -> int:
+    """`value` to the nearest multiple of `base` (halves up)."""
+    return base * ((value + base // 2) // base)
+
+
+def suppress_table(counts: dict[str, dict[str, int]], columns: list[str], base: int = 1
                    ) -> dict[str, dict[str, Cell]]:
     """Publish per-row counts with statistical secrecy.
 
@@ -865,6 +873,11 @@ def suppress_table(counts: dict[str, dict[str, int]], columns: list[str]
     cell could be worked out by subtraction, so the row's next smallest non-zero cell is
     hidden too (secondary suppression). No column totals are published: they would let a
     hidden cell be worked out down the column.
+
+    With `base` > 1 every shown count, totals included, is rounded to the nearest multiple
+    of `base` on its own: figures published again for a longer period (the current year,
+    month after month) then never differ by a count from 1 to 4, which would tell how many
+    people were added in between.
     """
     out: dict[str, dict[str, Cell]] = {}
     for row, row_counts in counts.items():
@@ -878,8 +891,9 @@ def suppress_table(counts: dict[str, dict[str, int]], columns: list[str]
                 hidden.add(others[0][1])
             else:  # pragma: no cover - a lone count under 5 makes the total under 5
                 total_hidden = True
-        out[row] = {c: Cell(None if c in hidden else value[c]) for c in columns}
-        out[row]["total"] = Cell(None if total_hidden else total)
+        out[row] = {c: Cell(None if c in hidden else rounded(value[c], base))
+                    for c in columns}
+        out[row]["total"] = Cell(None if total_hidden else rounded(total, base))
     return out
 
 
@@ -898,6 +912,8 @@ class Statistics:
     # Set on published figures (published_statistics): when, and which revision.
     published_at: datetime | None = None
     revision: int = 0
+    # Shown counts are multiples of this (1: exact, as in releases made before rounding).
+    rounding: int = 1
 
 
 @dataclass(frozen=True)
@@ -964,10 +980,11 @@ def network_statistics(start: date, end: date) -> Statistics:
         conc[code_of[qid]][barrier] += 1
     return Statistics(
         start=start, end=end, quartiers=quartiers,
-        by_need=suppress_table(need, list(NEEDS)),
-        by_outcome=suppress_table(outcome, list(REFERRAL_OUTCOMES)),
-        network=suppress_table(network, list(MEMBER_TYPES)),
-        conciergerie=suppress_table(conc, list(BARRIERS)),
+        by_need=suppress_table(need, list(NEEDS), ROUNDING_BASE),
+        by_outcome=suppress_table(outcome, list(REFERRAL_OUTCOMES), ROUNDING_BASE),
+        network=suppress_table(network, list(MEMBER_TYPES), ROUNDING_BASE),
+        conciergerie=suppress_table(conc, list(BARRIERS), ROUNDING_BASE),
+        rounding=ROUNDING_BASE,
         median_days_to_contact={c: _median_or_none(contact_days.get(c, []))
                                 for c in [*codes, "total"]},
     )
@@ -982,6 +999,7 @@ def _release_payload(stats: Statistics) -> str:
         "start": stats.start.isoformat(), "end": stats.end.isoformat(),
         "quartiers": [{"code": q.code, "name": q.name} for q in stats.quartiers],
         "median_days_to_contact": stats.median_days_to_contact,
+        "rounding": stats.rounding,
     }
     for name in _TABLES:
         doc[name] = {code: {col: cell.value for col, cell in row.items()}
@@ -997,7 +1015,8 @@ def _from_release(release: StatisticsRelease) -> Statistics:
         start=date.fromisoformat(doc["start"]), end=date.fromisoformat(doc["end"]),
         quartiers=[PublishedQuartier(q["code"], q["name"]) for q in doc["quartiers"]],
         median_days_to_contact=doc["median_days_to_contact"],
-        published_at=release.published_at, revision=release.revision, **tables)
+        published_at=release.published_at, revision=release.revision,
+        rounding=doc.get("rounding", 1), **tables)
 
 
 def latest_release(start: date, end: date) -> StatisticsRelease | None:

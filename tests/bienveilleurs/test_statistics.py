@@ -12,6 +12,7 @@ from civic.accounts.models import User
 from civic.bienveilleurs.services import (
     Cell,
     network_statistics,
+    rounded,
     statistics_period,
     suppress_table,
 )
@@ -35,6 +36,20 @@ def test_small_counts_are_suppressed_with_their_complement():
     # Two hidden cells in a row cannot be told apart from the total: no extra hiding.
     assert _values(suppress_table({"E": {"x": 2, "y": 3, "z": 9}}, ["x", "y", "z"])["E"]) \
         == {"x": None, "y": None, "z": 9, "total": 14}
+
+
+def test_rounding_hides_small_differences_between_overlapping_periods():
+    assert (rounded(12, 5), rounded(13, 5), rounded(5, 5), rounded(0, 5)) == (10, 15, 5, 0)
+    assert rounded(7, 1) == 7  # the default: exact (turnout tables)
+    # This year's figures are published again each month for a longer period: the
+    # difference between two publications must never be the 1 to 4 people added.
+    for before in range(5, 60):
+        for added in range(1, 5):
+            a = suppress_table({"Q": {"x": before, "y": 5}}, ["x", "y"], 5)["Q"]
+            b = suppress_table({"Q": {"x": before + added, "y": 5}}, ["x", "y"], 5)["Q"]
+            for column in ("x", "total"):
+                assert a[column].value % 5 == 0 and b[column].value % 5 == 0
+                assert b[column].value - a[column].value != added
 
 
 LAST_YEAR = date.today().year - 1
@@ -61,7 +76,7 @@ def test_only_whole_years_and_past_months_are_published():
 
 
 def test_statistics_page_and_api_publish_no_small_count(app, net, client):
-    _referrals(app, net, 6, net.q, "isolation")
+    _referrals(app, net, 8, net.q, "isolation")
     _referrals(app, net, 2, net.other_q, "health")
     with app.app_context():
         stats = network_statistics(date(2000, 1, 1), date(2100, 1, 1))
@@ -69,20 +84,20 @@ def test_statistics_page_and_api_publish_no_small_count(app, net, client):
 
         big = db.session.get(Quartier, net.q).code
         small = db.session.get(Quartier, net.other_q).code
-        assert stats.by_need[big]["isolation"].value == 6
+        assert stats.by_need[big]["isolation"].value == 10  # 8, rounded to a multiple of 5
         assert stats.by_need[small]["health"].value is None
         assert stats.by_need[small]["total"].value is None
     login(client, net.emails["council"])
     html = client.get(f"/bienveilleurs/statistiques?year={LAST_YEAR}").get_data(as_text=True)
-    assert "&lt; 5" in html and ">6<" in html
+    assert "&lt; 5" in html and ">10<" in html and ">8<" not in html
     # This year's page does not show last year's referrals.
-    assert ">6<" not in client.get("/bienveilleurs/statistiques").get_data(as_text=True)
+    assert ">10<" not in client.get("/bienveilleurs/statistiques").get_data(as_text=True)
     assert client.get("/bienveilleurs/coordination").status_code == 403  # statistics only
     data = client.get(f"/api/v1/bienveilleurs/statistics?year={LAST_YEAR}").get_json()
     rows = {q["code"]: q for q in data["quartiers"]}
-    assert rows[big]["referrals_by_need"]["isolation"] == 6
+    assert rows[big]["referrals_by_need"]["isolation"] == 10
     assert rows[small]["referrals_by_need"]["health"] is None
-    assert data["suppression_threshold"] == 5
+    assert data["suppression_threshold"] == 5 and data["rounding_base"] == 5
     body = client.get("/api/v1/bienveilleurs/statistics").get_data(as_text=True)
     assert "Secret" not in body and "Jeanne" not in body
     assert client.get("/api/v1/bienveilleurs/statistics?year=abc").status_code == 400
@@ -108,15 +123,15 @@ def test_published_figures_stay_frozen_until_a_coordinator_publishes_a_revision(
     from civic.bienveilleurs.models import StatisticsRelease
     from tests.conftest import csrf_from
 
-    _referrals(app, net, 6, net.q, "isolation")
+    _referrals(app, net, 8, net.q, "isolation")
     login(client, net.emails["coordinator"])
     html = _page(client, LAST_YEAR)
-    assert ">6<" in html and "Revision" not in html and "Révision" not in html
+    assert ">10<" in html and "Revision" not in html and "Révision" not in html
     first = client.get(f"/api/v1/bienveilleurs/statistics?year={LAST_YEAR}").get_json()
     assert first["revision"] == 1 and first["published_at"]
     # Referrals of the period recorded afterwards do not change what was published.
-    _referrals(app, net, 3, net.q, "isolation")
-    assert ">6<" in _page(client, LAST_YEAR) and ">9<" not in _page(client, LAST_YEAR)
+    _referrals(app, net, 5, net.q, "isolation")  # 13 now: 15 once rounded
+    assert ">10<" in _page(client, LAST_YEAR) and ">15<" not in _page(client, LAST_YEAR)
     again = client.get(f"/api/v1/bienveilleurs/statistics?year={LAST_YEAR}").get_json()
     assert again == first
     # A revision needs the CSRF token and the coordinator's permission.
@@ -126,10 +141,10 @@ def test_published_figures_stay_frozen_until_a_coordinator_publishes_a_revision(
     resp = client.post(url, data={"csrf_token": token})
     assert resp.status_code == 302
     html = _page(client, LAST_YEAR)
-    assert ">9<" in html and ("Révision 2" in html or "Revision 2" in html)
+    assert ">15<" in html and ("Révision 2" in html or "Revision 2" in html)
     revised = client.get(f"/api/v1/bienveilleurs/statistics?year={LAST_YEAR}").get_json()
     assert revised["revision"] == 2
-    assert any(q["referrals_by_need"]["isolation"] == 9 for q in revised["quartiers"])
+    assert any(q["referrals_by_need"]["isolation"] == 15 for q in revised["quartiers"])
     with app.app_context():
         releases = db.session.execute(select(StatisticsRelease).order_by(
             StatisticsRelease.revision)).scalars().all()
@@ -139,7 +154,7 @@ def test_published_figures_stay_frozen_until_a_coordinator_publishes_a_revision(
             doc = json.loads(r.payload)
             for table in ("by_need", "by_outcome", "network", "conciergerie"):
                 for cells in doc[table].values():
-                    assert all(v is None or v == 0 or v >= 5 for v in cells.values())
+                    assert all(v is None or (v % 5 == 0) for v in cells.values())
         assert db.session.execute(select(AuditEntry).where(
             AuditEntry.action == "bienveilleurs.statistics_revised")).scalar_one()
 
