@@ -69,8 +69,9 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     "bienveilleurs.statistics": frozenset({"coordinator", "council_member", "admin"}),
     "bienveilleurs.referral": frozenset({"bienveilleur", "coordinator", "interlocutor"}),
     "bienveilleurs.referral_step": frozenset({"bienveilleur", "coordinator", "interlocutor"}),
+    "bienveilleurs.referral_correct": frozenset({"bienveilleur", "coordinator", "interlocutor"}),
     **{f"bienveilleurs.{e}": frozenset({"coordinator", "interlocutor"}) for e in (
-        "job_request", "job_offer", "job_close")},
+        "job_request", "job_offer", "job_close", "job_correct")},
     "bienveilleurs.job_answer": frozenset({"interlocutor"}),
     "api.campaigns": P, "api.campaign": P, "api.campaign_proposals": P,
     # Vote results (issue 5).

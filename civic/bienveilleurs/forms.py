@@ -101,8 +101,8 @@ class InterlocutorForm(FlaskForm):
     is_active = BooleanField(_l("Active"), default=True)
 
 
-class ReferralForm(FlaskForm):
-    """Record that someone needs to be contacted: only what the follow-up needs."""
+class PersonalDataForm(FlaskForm):
+    """Correct how to call and reach the person, and the note (right to rectification)."""
 
     person_name = StringField(
         _l("How to call the person"), validators=[InputRequired(), Length(max=120)],
@@ -110,6 +110,14 @@ class ReferralForm(FlaskForm):
     contact = TextAreaField(
         _l("How to reach them"), validators=[InputRequired(), Length(max=300)],
         description=_l("Phone number, address, or where they can be met. Encrypted."))
+    note = TextAreaField(
+        _l("Note for the follow-up"), validators=[Optional(), Length(max=2000)],
+        description=_l("Only what helps to help. No diagnosis, no opinion. Encrypted."))
+
+
+class ReferralForm(PersonalDataForm):
+    """Record that someone needs to be contacted: only what the follow-up needs."""
+
     quartier_id = QuartierField(_l("Quartier"), validators=[InputRequired()])
     need = SelectField(_l("Kind of need"), choices=_choices(NEEDS),
                        validators=[InputRequired()], validate_choice=False)
@@ -120,9 +128,6 @@ class ReferralForm(FlaskForm):
         validators=[Optional()], validate_choice=False,
         description=_l("Never record someone who refused. If you could not ask yet, "
                        "choose “to be asked”: it will be asked at the first contact."))
-    note = TextAreaField(
-        _l("Note for the follow-up"), validators=[Optional(), Length(max=2000)],
-        description=_l("Only what helps to help. No diagnosis, no opinion. Encrypted."))
 
 
 class ReferralStepForm(FlaskForm):
@@ -137,15 +142,21 @@ class ReferralStepForm(FlaskForm):
                                     "details passed on to an interlocutor"))
 
 
-class JobRequestForm(FlaskForm):
-    """Open a conciergerie de l'emploi request."""
+class JobPersonalDataForm(PersonalDataForm):
+    """The person's details on a conciergerie request (its own wording)."""
 
-    person_name = StringField(
-        _l("How to call the person"), validators=[InputRequired(), Length(max=120)],
-        description=_l("A first name or a nickname is enough."))
     contact = TextAreaField(_l("How to reach them"),
                             validators=[InputRequired(), Length(max=300)],
                             description=_l("Phone number or email. Encrypted."))
+    note = TextAreaField(_l("What the professional needs to know"),
+                         validators=[Optional(), Length(max=2000)],
+                         description=_l("For example: two children aged 2 and 5, a 6 a.m. "
+                                        "start. Encrypted."))
+
+
+class JobRequestForm(JobPersonalDataForm):
+    """Open a conciergerie de l'emploi request."""
+
     quartier_id = QuartierField(_l("Quartier"), validators=[InputRequired()])
     opener = SelectField(_l("Request opened by"), choices=_choices(OPENERS),
                          validators=[InputRequired()], validate_choice=False)
@@ -155,10 +166,6 @@ class JobRequestForm(FlaskForm):
                            description=_l("The barrier must be lifted before this date."))
     barrier = SelectField(_l("What may stop them from starting"), choices=_choices(BARRIERS),
                           validators=[InputRequired()], validate_choice=False)
-    note = TextAreaField(_l("What the professional needs to know"),
-                         validators=[Optional(), Length(max=2000)],
-                         description=_l("For example: two children aged 2 and 5, a 6 a.m. "
-                                        "start. Encrypted."))
     consent = BooleanField(_l("The person agreed that their request be passed on to the "
                               "professionals who can help"))
 

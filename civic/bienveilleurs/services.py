@@ -348,6 +348,53 @@ def personal_data(subject: Referral | JobRequest) -> PersonalData:
                         crypto.decrypt(subject.contact_enc), crypto.decrypt(subject.note_enc))
 
 
+def _person(person_name: str, contact: str) -> tuple[str, str]:
+    """The person's name and contact, trimmed and checked (both are required)."""
+    person_name, contact = _text(person_name, 120), _text(contact, 300)
+    if not person_name:
+        raise BienveilleursError(_("Enter how to call the person (a first name is enough)."),
+                                 "person_name")
+    if len(contact) < 3:
+        raise BienveilleursError(_("Enter how to reach the person (phone, address…)."),
+                                 "contact")
+    return person_name, contact
+
+
+def open_to_correct(user: User, kind: str, subject_id: int,
+                    reading: bool) -> Referral | JobRequest:
+    """The referral ("referral") or request ("job") whose person's details the user may
+    correct: anyone in charge of it, not a professional only offered a request. Logs a read
+    when `reading` (the form shows the details); a refusal is logged, as everywhere."""
+    subject: Referral | JobRequest
+    if kind == "referral":
+        subject, _rel = open_referral(user, subject_id, "correct")
+    else:
+        subject, rel = open_job(user, subject_id, "correct")
+        if not rel - {"offered"}:
+            raise _refuse("job", subject_id, user, "correct")
+    if reading and subject.purged_at is None:
+        log_access(kind, subject_id, user, "read")
+    return subject
+
+
+def correct_personal_data(user: User, subject: Referral | JobRequest, *, person_name: str,
+                          contact: str, note: str = "") -> None:
+    """Correct the person's details (their right to rectification, and the way help reaches
+    them): for the people in charge of the file, who open it first (open_referral or
+    open_job). The old values are replaced, not kept; the access log records the
+    correction, never what was changed."""
+    if subject.purged_at is not None:
+        raise BienveilleursError(_("These personal details were erased at the end of the "
+                                   "retention period: there is nothing left to correct."))
+    person_name, contact = _person(person_name, contact)
+    subject.person_name_enc = crypto.encrypt(person_name)
+    subject.contact_enc = crypto.encrypt(contact)
+    subject.note_enc = crypto.encrypt(_text(note, 2000))
+    kind = "referral" if isinstance(subject, Referral) else "job"
+    log_access(kind, subject.id, user, "corrected")
+    db.session.flush()
+
+
 def referral_origin(user: User) -> str:
     """Who records: a bienveilleur, an agent or coordinator at a counter, a partner
     organisation's staff, or the person themselves."""
@@ -375,13 +422,7 @@ def record_referral(
         raise BienveilleursError(
             _("Say whether the person agreed to be contacted, or that it is still to be "
               "asked."), "consent")
-    person_name, contact = _text(person_name, 120), _text(contact, 300)
-    if not person_name:
-        raise BienveilleursError(_("Enter how to call the person (a first name is enough)."),
-                                 "person_name")
-    if len(contact) < 3:
-        raise BienveilleursError(_("Enter how to reach the person (phone, address…)."),
-                                 "contact")
+    person_name, contact = _person(person_name, contact)
     now = utcnow()
     referral = Referral(
         author_id=author.id, origin=origin, quartier_id=quartier_id, need=need,
@@ -597,13 +638,7 @@ def open_job_request(
         raise BienveilleursError(
             _("The request is passed on to professionals: the person's consent is required."),
             "consent")
-    person_name, contact = _text(person_name, 120), _text(contact, 300)
-    if not person_name:
-        raise BienveilleursError(_("Enter how to call the person (a first name is enough)."),
-                                 "person_name")
-    if len(contact) < 3:
-        raise BienveilleursError(_("Enter how to reach the person (phone, address…)."),
-                                 "contact")
+    person_name, contact = _person(person_name, contact)
     orgs = author.scopes("interlocutor")
     now = utcnow()
     jr = JobRequest(

@@ -171,4 +171,5 @@ ACCESS_ACTIONS = {
     "refused": _l("access refused"),
     "reminder": _l("reminder sent"),
     "purged": _l("personal details erased"),
+    "corrected": _l("corrected the personal details"),
 }

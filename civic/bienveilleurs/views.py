@@ -25,9 +25,11 @@ from civic.bienveilleurs.forms import (
     CloseJobForm,
     DirectorySearchForm,
     InterlocutorForm,
+    JobPersonalDataForm,
     JobRequestForm,
     MemberDecisionForm,
     OfferForm,
+    PersonalDataForm,
     ReferralForm,
     ReferralStepForm,
 )
@@ -298,6 +300,48 @@ def referral(referral_id: int):
     return render_template("bienveilleurs/referral.html", r=r, rel=rel, data=data,
                            steps=steps, form=form, take_form=ConfirmForm(),
                            log=services.access_log("referral", r.id))
+
+
+@bp.route("/bienveilleurs/signalements/<int:referral_id>/corriger", methods=["GET", "POST"])
+@requires("account")
+def referral_correct(referral_id: int):
+    """Correct the person's details on a referral (right to rectification)."""
+    return _correct("referral", referral_id, PersonalDataForm(),
+                    url_for("bienveilleurs.referral", referral_id=referral_id))
+
+
+@bp.route("/conciergerie-emploi/<int:job_id>/corriger", methods=["GET", "POST"])
+@requires("account")
+def job_correct(job_id: int):
+    """Correct the person's details on a conciergerie request."""
+    return _correct("job", job_id, JobPersonalDataForm(),
+                    url_for("bienveilleurs.job_request", job_id=job_id))
+
+
+def _correct(kind: str, subject_id: int, form: PersonalDataForm, back: str):  # noqa: ANN202
+    """The correction form, filled with the details as they are (a logged read)."""
+    try:
+        subject = services.open_to_correct(current_user, kind, subject_id,
+                                           reading=not form.is_submitted())
+    except LookupError:
+        abort(404)
+    except services.AccessRefused:
+        _refused()
+    if not form.is_submitted():
+        data = services.personal_data(subject)
+        form.person_name.data, form.contact.data, form.note.data = (
+            data.name, data.contact, data.note)
+        db.session.commit()  # the read is logged
+    elif form.validate_on_submit():
+        with change(services.BienveilleursError, form,
+                    _("The person's details are corrected.")) as step:
+            services.correct_personal_data(
+                current_user, subject, person_name=form.person_name.data,
+                contact=form.contact.data, note=form.note.data or "")
+        if step.ok:
+            return redirect(back)
+    return (render_template("bienveilleurs/correct.html", form=form, subject=subject,
+                            back=back), form_status(form))
 
 
 @bp.route("/bienveilleurs/signalements/<int:referral_id>/etape", methods=["POST"])
