@@ -13,12 +13,15 @@ def register(bp) -> None:  # noqa: ANN001 - a Blueprint
 
     @bp.cli.command("remind")
     def remind() -> None:
-        """Email the people in charge of referrals stuck too long in a state."""
-        from civic.bienveilleurs.services import send_reminders
+        """Email the people in charge of referrals stuck too long in a state and of
+        conciergerie requests at risk."""
+        from civic.bienveilleurs.services import send_job_reminders, send_reminders
 
         n = send_reminders()
+        jobs = send_job_reminders()
         db.session.commit()
         click.echo(f"reminders sent: {n}")
+        click.echo(f"conciergerie reminders sent: {jobs}")
 
     @bp.cli.command("purge")
     def purge() -> None:

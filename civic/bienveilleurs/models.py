@@ -166,6 +166,7 @@ class JobRequest(db.Model):
     coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     interlocutor_id: Mapped[int | None] = mapped_column(ForeignKey("interlocutor.id"))
     purged_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]  # last reminder while at risk (once per status)
     person_name_enc: Mapped[str | None] = mapped_column(Text)
     contact_enc: Mapped[str | None] = mapped_column(Text)
     note_enc: Mapped[str | None] = mapped_column(Text)

@@ -880,6 +880,36 @@ def conciergerie_board(now: datetime | None = None) -> Board:
     return board
 
 
+def send_job_reminders(now: datetime | None = None) -> int:
+    """Remind the people in charge of the conciergerie requests the board shows at risk
+    (start date near, or no answer within the target), once per status: the coordinator
+    following it (every coordinator when nobody does yet) and the organisations still
+    asked to answer. Like every email here, no personal data: a number and a link."""
+    now = now or utcnow()
+    sent = 0
+    for row in conciergerie_board(now).rows:
+        if not row.at_risk:
+            continue
+        jr = db.session.get(JobRequest, row.id)
+        if jr is None or (jr.reminded_at is not None
+                          and jr.reminded_at >= jr.status_changed_at):
+            continue  # already reminded in this status: idempotent
+        people = [jr.coordinator] if jr.coordinator is not None else coordinators()
+        for offer in jr.offers:
+            if offer.answer == "pending":
+                people.extend(interlocutor_staff(offer.interlocutor_id))
+        _notify(people, [], _("Conciergerie request #%(id)d is at risk", id=jr.id),
+                _("Conciergerie request #%(id)d must be settled before %(date)s and no "
+                  "professional has taken it on yet. Sign in to follow it up:\n%(link)s",
+                  id=jr.id, date=jr.start_date.strftime("%d/%m/%Y"),
+                  link=url_for("bienveilleurs.job_request", job_id=jr.id, _external=True)))
+        jr.reminded_at = now
+        log_access("job", jr.id, None, "reminder", jr.status)
+        sent += 1
+    db.session.flush()
+    return sent
+
+
 # ---------------------------------------------------------------- statistics
 
 @dataclass

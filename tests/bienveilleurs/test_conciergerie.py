@@ -158,3 +158,35 @@ def test_the_open_data_document_lists_the_statistics(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "/bienveilleurs/statistics" in doc["paths"]
     assert "BienveilleursStatistics" in doc["components"]["schemas"]
+
+
+def test_requests_at_risk_are_reminded_once_per_status_without_personal_data(app, net,
+                                                                             runner):
+    soon = _job(app, net, author="coordinator",
+                start_date=utcnow().date() + timedelta(days=2))
+    calm = _job(app, net, author="coordinator",
+                start_date=utcnow().date() + timedelta(days=30))
+    with app.test_request_context():
+        coord = db.session.get(User, net.ids["coordinator"])
+        services.offer_job_request(coord, db.session.get(JobRequest, soon), [net.org])
+        db.session.commit()
+        before = {k: len(outbox(net.emails[k])) for k in ("coordinator", "partner")}
+    first = runner.invoke(args=["bienveilleurs", "remind"])
+    assert first.exit_code == 0 and "conciergerie reminders sent: 1" in first.output
+    assert "conciergerie reminders sent: 0" in runner.invoke(
+        args=["bienveilleurs", "remind"]).output
+    with app.app_context():
+        # The coordinator who opened it, and the organisation asked to answer.
+        for key in ("coordinator", "partner"):
+            mails = outbox(net.emails[key])[before[key]:]
+            assert len(mails) == 1 and f" {soon} " in f" {mails[0].subject} ", key
+            assert "Sarah" not in mails[0].body and "secret" not in mails[0].body.lower()
+        assert (None, "reminder", "proposee") in [
+            (e.actor_id, e.action, e.detail) for e in services.access_log("job", soon)]
+        assert not any(e.action == "reminder" for e in services.access_log("job", calm))
+        # A new status is a new chance to be reminded, if still at risk.
+        jr = db.session.get(JobRequest, soon)
+        jr.status_changed_at = utcnow() + timedelta(seconds=1)
+        db.session.commit()
+    assert "conciergerie reminders sent: 1" in runner.invoke(
+        args=["bienveilleurs", "remind"]).output
