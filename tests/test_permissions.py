@@ -91,7 +91,7 @@ EXPECTED: dict[str, str | frozenset[str]] = {
         "comment_report")},
     "budgeting.assisted_proposal": frozenset({"agent", "coordinator"}),
     **{f"review.{e}": frozenset({"coordinator", "admin"}) for e in (
-        "assignment", "assign", "publication", "send_back")},
+        "assignment", "assign", "publication", "send_back", "reopen")},
     "review.queue": frozenset({"agent"}), "review.verdict": frozenset({"agent"}),
     "review.dashboard": frozenset({"agent", "coordinator", "admin"}),
     # The vote (issue 5): anyone sees the vote page (it says why they cannot vote, or asks

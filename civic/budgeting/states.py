@@ -120,8 +120,9 @@ TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
     S.UNDER_REVIEW: frozenset({S.NEEDS_INFO, S.FEASIBLE, S.UNFEASIBLE, S.WITHDRAWN, S.MERGED,
                                S.HIDDEN}),
     S.NEEDS_INFO: frozenset({S.UNDER_REVIEW, S.WITHDRAWN, S.MERGED, S.HIDDEN}),
-    S.FEASIBLE: frozenset({S.SELECTED, S.HIDDEN}),
-    S.UNFEASIBLE: frozenset({S.HIDDEN}),
+    # Back under review: the coordination reopens a published answer (review phases only).
+    S.FEASIBLE: frozenset({S.SELECTED, S.HIDDEN, S.UNDER_REVIEW}),
+    S.UNFEASIBLE: frozenset({S.HIDDEN, S.UNDER_REVIEW}),
     S.SELECTED: frozenset({S.WINNER, S.NOT_WINNER}),  # part 2: the count decides
     S.WINNER: frozenset({S.REALISED}),
     S.NOT_WINNER: frozenset(),

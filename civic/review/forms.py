@@ -57,3 +57,10 @@ class ReturnForm(FlaskForm):
 
     note = TextAreaField(_l("What should the service reconsider?"),
                          validators=[InputRequired(), Length(max=1000)])
+
+
+class ReopenForm(FlaskForm):
+    """Take a published answer back under review."""
+
+    reason = TextAreaField(_l("Why is the answer reopened? (shown to the author)"),
+                           validators=[InputRequired(), Length(max=1000)])

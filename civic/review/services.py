@@ -271,6 +271,39 @@ def publish_answers(actor: User, campaign: Campaign, proposal_ids: Iterable[int]
     return len(ids)
 
 
+def published_answers(campaign: Campaign) -> list[Proposal]:
+    """The campaign's proposals whose answer (feasible or not) is published, by title."""
+    return list(db.session.execute(
+        select(Proposal).where(Proposal.campaign_id == campaign.id,
+                               Proposal.status.in_([S.FEASIBLE.value, S.UNFEASIBLE.value]))
+        .order_by(Proposal.title, Proposal.id)).scalars())
+
+
+def reopen_answer(actor: User, proposal: Proposal, reason: str) -> None:
+    """The coordination takes a published answer back (a service erred, the site changed):
+    the proposal is under review again, its services may record their verdicts anew, the
+    public answer waits for the next publication. Only while answers may still be given;
+    the reason is public (authors and followers are told) and audited."""
+    _check_review_phase(proposal.campaign)
+    if proposal.state not in (S.FEASIBLE, S.UNFEASIBLE):
+        raise BudgetError(_("Only a published answer can be reopened (status: %(status)s).",
+                            status=proposal.state.title))
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise BudgetError(_("Tell the author, in a sentence, why the answer is reopened."),
+                          "reason")
+    if len(reason) > 1000:
+        raise BudgetError(_("At most 1,000 characters."), "reason")
+    for item in reviews_of(proposal):
+        item.published_at = None
+    proposal.answer_public = ""
+    proposal.validated_cost_cents = None
+    proposal.duration_weeks = None
+    proposal.answer_published_at = None
+    transition(proposal, S.UNDER_REVIEW, actor, reason)
+    audit(actor, "review.reopened", None, f"proposal {proposal.id}")
+
+
 def return_to_service(actor: User, review: FeasibilityReview, note: str) -> None:
     """The coordinator sends a verdict back to its service (before publication)."""
     if review.published_at is not None or review.verdict is None:

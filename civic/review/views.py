@@ -13,7 +13,14 @@ from civic.budgeting.states import ProposalStatus, TransitionRefused
 from civic.extensions import db
 from civic.permissions import requires, user_can
 from civic.review import services as review
-from civic.review.forms import AssignForm, PublishForm, ReturnForm, ThemeAssignForm, VerdictForm
+from civic.review.forms import (
+    AssignForm,
+    PublishForm,
+    ReopenForm,
+    ReturnForm,
+    ThemeAssignForm,
+    VerdictForm,
+)
 from civic.review.models import FeasibilityReview
 from civic.territory.models import CityService
 from civic.timeutil import utcnow
@@ -143,7 +150,26 @@ def publication(campaign_id: int):
             return redirect(url_for("review.publication", campaign_id=campaign.id))
     details = {p.id: review.reviews_of(p) for p, _a in pending}
     return render_template("review/publication.html", campaign=campaign, pending=pending,
-                           details=details, form=form, return_form=ReturnForm()), form_status(form)
+                           details=details, form=form, return_form=ReturnForm(),
+                           published=review.published_answers(campaign),
+                           reviewing=campaign.phase() in review.REVIEW_PHASES
+                           ), form_status(form)
+
+
+@bp.route("/propositions/<int:proposal_id>/rouvrir", methods=["POST"])
+@requires("budget.manage")
+def reopen(proposal_id: int):
+    """Take a published answer back under review, with a public reason."""
+    proposal = db.get_or_404(Proposal, proposal_id)
+    form = ReopenForm()
+    if form.validate_on_submit():
+        with change((budget.BudgetError, TransitionRefused),
+                    success=_("The answer is reopened: the services may record their "
+                              "verdicts again, and the author was told why.")):
+            review.reopen_answer(current_user, proposal, form.reason.data)
+    else:
+        flash(_("Tell the author, in a sentence, why the answer is reopened."), "error")
+    return redirect(url_for("review.publication", campaign_id=proposal.campaign_id))
 
 
 @bp.route("/avis/<int:review_id>/renvoyer", methods=["POST"])

@@ -32,6 +32,8 @@ def test_every_status_is_in_the_table_and_targets_are_statuses():
     [S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.UNFEASIBLE],
     [S.SUBMITTED, S.MERGED], [S.SUBMITTED, S.HIDDEN, S.SUBMITTED], [S.DRAFT, S.WITHDRAWN],
     [S.SELECTED, S.NOT_WINNER],
+    # The coordination reopens a published answer (during the review only: the service).
+    [S.UNDER_REVIEW, S.FEASIBLE, S.UNDER_REVIEW, S.UNFEASIBLE, S.UNDER_REVIEW],
 ])
 def test_the_documented_paths_are_allowed(path):
     for a, b in zip(path, path[1:], strict=False):

@@ -11,7 +11,7 @@ from civic.budgeting.states import Phase, ProposalStatus
 from civic.extensions import db
 from civic.review import services as review
 from civic.territory import services as territory
-from tests.budgeting.factories import make_campaign, make_proposal
+from tests.budgeting.factories import make_campaign, make_proposal, set_phase
 from tests.conftest import login, make_user, outbox, post_form
 
 S = ProposalStatus
@@ -205,3 +205,67 @@ def test_bulk_assignment_by_theme(app, world):
                            theme_id=campaign.themes[1].id)
         n = review.assign_by_theme(coord, campaign, campaign.themes[0].id, [world["voirie"]])
         assert n == 1 and p2.state is S.UNDER_REVIEW and p3.state is S.SUBMITTED
+
+
+def test_a_published_answer_can_be_reopened_with_a_public_reason(app, client, world):
+    _decide_both(app, world)
+    login(client, "coord@example.org")
+    url = f"/etude-de-faisabilite/campagnes/{world['campaign']}/publication"
+    post_form(client, url, {"proposal_ids": str(world["proposal"])})
+    page = client.get(url).get_data(as_text=True)
+    reopen = f"/etude-de-faisabilite/propositions/{world['proposal']}/rouvrir"
+    assert reopen in page
+    # A reason is required, and nothing changes without one.
+    resp = post_form(client, reopen, {"reason": "trop"}, token_page=url)
+    assert resp.status_code == 302
+    with app.app_context():
+        assert db.session.get(budget.Proposal, world["proposal"]).state is S.FEASIBLE
+        before = len(outbox("ines@example.org"))
+    resp = post_form(client, reopen, {"reason": "Le devis de la voirie était erroné."},
+                     token_page=url)
+    assert resp.status_code == 302
+    with app.app_context():
+        proposal = db.session.get(budget.Proposal, world["proposal"])
+        assert proposal.state is S.UNDER_REVIEW and not proposal.is_votable
+        assert proposal.answer_public == "" and proposal.validated_cost_cents is None
+        assert all(r.published_at is None for r in review.reviews_of(proposal))
+        mails = outbox("ines@example.org")[before:]
+        assert any("devis de la voirie" in m.body for m in mails)
+        from civic.audit import AuditEntry
+
+        assert db.session.execute(select(AuditEntry).where(
+            AuditEntry.action == "review.reopened")).scalar_one()
+        # The services may record again; the answer is published anew.
+        review.record_feasibility(
+            _agent("voirie@example.org"),
+            db.session.get(review.FeasibilityReview, world["reviews"][world["voirie"]]),
+            review.VerdictData("feasible", "Trottoir à reprendre.", 9_000_00, 4, ""))
+        db.session.commit()
+    post_form(client, url, {"proposal_ids": str(world["proposal"])})
+    with app.app_context():
+        proposal = db.session.get(budget.Proposal, world["proposal"])
+        assert proposal.state is S.FEASIBLE and proposal.validated_cost_cents == 12_500_00
+    public = client.application.test_client().get(
+        f"/budget-participatif/propositions/{world['proposal']}").get_data(as_text=True)
+    assert "devis de la voirie" in public  # the history shows why it was reopened
+
+
+def test_only_published_answers_and_only_during_the_review_can_be_reopened(app, world):
+    with app.app_context():
+        coord = _agent("coord@example.org")
+        proposal = db.session.get(budget.Proposal, world["proposal"])
+        with pytest.raises(budget.BudgetError):
+            review.reopen_answer(coord, proposal, "Pas encore publiée, rien à rouvrir.")
+        db.session.rollback()
+    _decide_both(app, world)
+    with app.app_context():
+        coord = _agent("coord@example.org")
+        campaign = db.session.get(budget.Campaign, world["campaign"])
+        review.publish_answers(coord, campaign, [world["proposal"]])
+        db.session.commit()
+        set_phase(db.session.get(budget.Campaign, world["campaign"]), Phase.VOTE)
+        proposal = db.session.get(budget.Proposal, world["proposal"])
+        with pytest.raises(budget.BudgetError):
+            review.reopen_answer(coord, proposal, "Le devis de la voirie était erroné.")
+        db.session.rollback()
+        assert db.session.get(budget.Proposal, world["proposal"]).state is S.FEASIBLE
