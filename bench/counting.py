@@ -53,6 +53,11 @@ else:
 print(json.dumps({v: sorted(o.winners) for v, o in outcomes.items()}))
 """
 
+FLOOR_CHILD = """
+import numpy
+print("[]")
+"""
+
 PABUTOOLS_CHILD = """
 import json, sys
 sys.path.insert(0, sys.argv[3])
@@ -187,6 +192,16 @@ def main() -> None:
                 )
         return
 
+    # The floor under every civic figure: a fresh Python that imports numpy and nothing
+    # else (civic's approval MES needs numpy). A ratio target is out of reach when
+    # pabutools' time divided by it is below this.
+    floor = min(
+        (measure([FLOOR_CHILD], None) for _ in range(3)), key=lambda r: r["seconds"]
+    )
+    print(
+        f"floor: a fresh python that only imports numpy: {floor['seconds']:.2f} s"
+        f" wall / {floor['cpu']:.2f} s cpu (best of 3)"
+    )
     head = (
         f"{'file':<40} {'variant':<22} {'civic s':>8} {'cpu':>6} {'MB':>5} "
         f"{'pabutools s':>12} {'cpu':>7} {'MB':>6} {'ratio':>6} {'cpu':>6}  same"
