@@ -7,6 +7,7 @@ refusal is committed (so the attempt stays in the log) and answered with 403.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -213,8 +214,19 @@ def interlocutor_edit(interlocutor_id: int | None = None):
 @bp.route("/bienveilleurs/coordination/couverture")
 @requires("network.manage")
 def coverage():
-    """The network's coverage per quartier and need, and its gaps."""
-    return render_template("bienveilleurs/coverage.html", cov=services.network_coverage())
+    """The network's coverage per quartier and need, and its gaps (as a table, and as a map
+    of the quartiers shaded by how many needs nobody covers there)."""
+    from civic.budgeting.mapsvg import outline_map
+
+    cov = services.network_coverage()
+    gaps = Counter(q.id for q, _need in cov.gaps)
+    try:
+        drawn = outline_map(cov.quartiers)
+    except (ValueError, TypeError, KeyError):  # an outline the map cannot draw: no map
+        drawn = None
+    areas = [(d, name, gaps[qid]) for (d, name), qid in zip(drawn.paths, drawn.ids,
+                                                           strict=True)] if drawn else []
+    return render_template("bienveilleurs/coverage.html", cov=cov, drawn=drawn, areas=areas)
 
 
 @bp.route("/bienveilleurs/statistiques")

@@ -42,6 +42,7 @@ class OutlineMap:
     paths: list[tuple[str, str]]  # (SVG path, quartier name)
     projection: Projection
     marker: tuple[float, float] | None
+    ids: tuple[Any, ...] = ()  # the `id` of each drawn quartier, in the order of `paths`
 
 
 def _rings(geojson: str) -> list[list[list[float]]]:
@@ -54,7 +55,8 @@ def _rings(geojson: str) -> list[list[list[float]]]:
 def outline_map(quartiers: list[Any], point: tuple[float, float] | None = None
                 ) -> OutlineMap | None:
     """The SVG map of these quartiers (None when none has an outline)."""
-    shapes = [(q.name, _rings(q.outline_geojson)) for q in quartiers if q.outline_geojson]
+    drawn = [q for q in quartiers if q.outline_geojson]
+    shapes = [(q.name, _rings(q.outline_geojson)) for q in drawn]
     coords = [(c[0], c[1]) for _n, rings in shapes for ring in rings for c in ring]
     if not coords:
         return None
@@ -75,4 +77,5 @@ def outline_map(quartiers: list[Any], point: tuple[float, float] | None = None
     marker = None
     if point is not None and None not in point:
         marker = projection.to_svg(point[1], point[0])
-    return OutlineMap(WIDTH, round((north - south) * scale, 1), paths, projection, marker)
+    return OutlineMap(WIDTH, round((north - south) * scale, 1), paths, projection, marker,
+                      tuple(getattr(q, "id", None) for q in drawn))

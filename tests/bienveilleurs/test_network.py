@@ -140,3 +140,34 @@ def test_every_code_fits_its_column():
              (m.JobOffer.answer, s.OFFER_ANSWERS), (m.AccessLogEntry.action, s.ACCESS_ACTIONS)]
     for column, codes in pairs:
         assert max(map(len, codes)) <= column.type.length, column
+
+
+def test_coverage_map_shades_each_quartier_by_its_gaps(app, net, client):
+    import json
+
+    from civic.territory.models import Quartier
+
+    with app.app_context():
+        for n, qid in enumerate((net.q, net.other_q)):
+            ring = [[3.39 + n / 50, 50.33], [3.40 + n / 50, 50.33], [3.40 + n / 50, 50.34],
+                    [3.39 + n / 50, 50.34], [3.39 + n / 50, 50.33]]
+            db.session.get(Quartier, qid).outline_geojson = json.dumps(
+                {"type": "Polygon", "coordinates": [ring]})
+        db.session.commit()
+        from civic.bienveilleurs.services import network_coverage
+
+        cov = network_coverage()
+        per_q = {q.id: sum(1 for g, _n in cov.gaps if g.id == q.id) for q in cov.quartiers}
+        name = db.session.get(Quartier, net.q).name
+    login(client, net.emails["coordinator"])
+    html = client.get("/bienveilleurs/coordination/couverture").get_data(as_text=True)
+    assert 'role="img"' in html and html.count('class="map-area gaps-') == 2
+    assert f"class=\"map-area gaps-{min(per_q[net.q], 2)}\"" in html
+    assert f"{name} : {per_q[net.q]} " in html or f"{name}: {per_q[net.q]} " in html
+    # Without outlines, the table alone (no empty drawing).
+    with app.app_context():
+        for qid in (net.q, net.other_q):
+            db.session.get(Quartier, qid).outline_geojson = None
+        db.session.commit()
+    assert 'role="img"' not in client.get(
+        "/bienveilleurs/coordination/couverture").get_data(as_text=True)
