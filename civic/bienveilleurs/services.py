@@ -565,25 +565,36 @@ def send_reminders(now: datetime | None = None) -> int:
         days = delays.get(r.status)
         if days is None or r.status_changed_at > now - timedelta(days=days):
             continue
-        if r.reminded_at is not None and r.reminded_at >= r.status_changed_at:
-            continue  # already reminded for this state: idempotent
-        people: list[User] = []
-        extra: list[str] = []
-        if r.coordinator is not None:
-            people.append(r.coordinator)
-        else:
-            people.extend(coordinators())
+        if _reminded_in_this_status(r):
+            continue
+        people = _in_charge(r)
         if r.status in ("oriente", "pris_en_charge") and r.interlocutor_id:
             people.extend(interlocutor_staff(r.interlocutor_id))
-        _notify(people, extra, _("Referral #%(id)d is waiting", id=r.id),
+        _remind("referral", r, now, people, _("Referral #%(id)d is waiting", id=r.id),
                 _("Referral #%(id)d has been in the same state for more than %(days)d days. "
                   "Sign in to follow it up:\n%(link)s", id=r.id, days=days,
                   link=url_for("bienveilleurs.referral", referral_id=r.id, _external=True)))
-        r.reminded_at = now
-        log_access("referral", r.id, None, "reminder", r.status)
         sent += 1
     db.session.flush()
     return sent
+
+
+def _reminded_in_this_status(subject: Referral | JobRequest) -> bool:
+    """Reminders are sent once per status visit: idempotent when run again."""
+    return subject.reminded_at is not None and subject.reminded_at >= subject.status_changed_at
+
+
+def _in_charge(subject: Referral | JobRequest) -> list[User]:
+    """The coordinator following it, or every coordinator when nobody does yet."""
+    return [subject.coordinator] if subject.coordinator is not None else coordinators()
+
+
+def _remind(kind: str, subject: Referral | JobRequest, now: datetime, people: list[User],
+            title: str, body: str) -> None:
+    """Email a reminder (a number and a link, never personal data) and record it."""
+    _notify(people, [], title, body)
+    subject.reminded_at = now
+    log_access(kind, subject.id, None, "reminder", subject.status)
 
 
 def purge_closed(now: datetime | None = None) -> int:
@@ -891,20 +902,17 @@ def send_job_reminders(now: datetime | None = None) -> int:
         if not row.at_risk:
             continue
         jr = db.session.get(JobRequest, row.id)
-        if jr is None or (jr.reminded_at is not None
-                          and jr.reminded_at >= jr.status_changed_at):
-            continue  # already reminded in this status: idempotent
-        people = [jr.coordinator] if jr.coordinator is not None else coordinators()
+        if jr is None or _reminded_in_this_status(jr):
+            continue
+        people = _in_charge(jr)
         for offer in jr.offers:
             if offer.answer == "pending":
                 people.extend(interlocutor_staff(offer.interlocutor_id))
-        _notify(people, [], _("Conciergerie request #%(id)d is at risk", id=jr.id),
+        _remind("job", jr, now, people, _("Conciergerie request #%(id)d is at risk", id=jr.id),
                 _("Conciergerie request #%(id)d must be settled before %(date)s and no "
                   "professional has taken it on yet. Sign in to follow it up:\n%(link)s",
                   id=jr.id, date=jr.start_date.strftime("%d/%m/%Y"),
                   link=url_for("bienveilleurs.job_request", job_id=jr.id, _external=True)))
-        jr.reminded_at = now
-        log_access("job", jr.id, None, "reminder", jr.status)
         sent += 1
     db.session.flush()
     return sent

@@ -183,16 +183,15 @@ def ballot_fingerprints(envelope_ids: list[int]) -> dict[int, str]:
     (see above); "" for an envelope without ballots."""
     if not envelope_ids:
         return {}
+    query = select(Ballot.envelope_id, func.count())
     if db.session.get_bind().dialect.name == "postgresql":
         version = cast(cast(literal_column("ballot.xmin"), Text), BigInteger)
-        rows = db.session.execute(
-            select(Ballot.envelope_id, func.count(), func.sum(version))
-            .where(Ballot.envelope_id.in_(envelope_ids)).group_by(Ballot.envelope_id)).all()
+        query = query.add_columns(func.sum(version))
     else:
-        rows = db.session.execute(
-            select(Ballot.envelope_id, func.count(), func.max(BallotWrites.writes))
-            .outerjoin(BallotWrites, BallotWrites.envelope_id == Ballot.envelope_id)
-            .where(Ballot.envelope_id.in_(envelope_ids)).group_by(Ballot.envelope_id)).all()
+        query = query.add_columns(func.max(BallotWrites.writes)).outerjoin(
+            BallotWrites, BallotWrites.envelope_id == Ballot.envelope_id)
+    rows = db.session.execute(query.where(Ballot.envelope_id.in_(envelope_ids))
+                              .group_by(Ballot.envelope_id)).all()
     found = {row[0]: ":".join(str(v) for v in row[1:]) for row in rows}
     return {eid: found.get(eid, "") for eid in envelope_ids}
 
