@@ -12,6 +12,11 @@ from civic.territory.models import Commune, Quartier
 MAX_ID = 2**31 - 1  # database integer range: larger values are refused, not overflowed
 
 
+def digits(text: str) -> bool:
+    """Only the digits 0-9 (str.isdigit also accepts "²", which int() refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def optional_int(value: object) -> int | None:
     """Coerce a select value to int, '' to None; out-of-range ids are a ValueError."""
     if value in (None, "", "None"):

@@ -37,6 +37,7 @@ from civic.actionplan.states import (
 )
 from civic.audit import audit
 from civic.extensions import db
+from civic.forms import digits
 from civic.permissions import user_can
 from civic.territory.models import Quartier
 from civic.timeutil import utcnow
@@ -840,7 +841,7 @@ def parse_filter(plan: Plan, args: Any) -> tuple[ActionFilter, list[str]]:
         raw = (args.get(name) or "").strip()
         if not raw:
             return None
-        if raw.isdigit() and int(raw) in valid:
+        if digits(raw) and int(raw) in valid:
             return int(raw)
         errors.append(_("Unknown value ignored: %(value)s.", value=raw[:40]))
         return None

@@ -32,7 +32,7 @@ from civic.actionplan.states import ActionStatus, ParticipationStage, allowed_ne
 from civic.councils import cycle
 from civic.councils import services as councils
 from civic.extensions import db
-from civic.forms import quartier_choices
+from civic.forms import digits, quartier_choices
 from civic.permissions import public, requires
 from civic.viewutil import attach_error, change
 
@@ -264,7 +264,7 @@ def import_csv():
 def _report_year() -> int:
     """The ?annee= of a report page (this year by default); 404 outside 2000–2100."""
     raw = request.args.get("annee", "")
-    year = int(raw) if raw.isdigit() and len(raw) == 4 else None
+    year = int(raw) if digits(raw) and len(raw) == 4 else None
     if raw and year is None:
         abort(404)
     year = year or councils.today().year

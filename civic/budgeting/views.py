@@ -50,6 +50,7 @@ from civic.budgeting.states import (
     TransitionRefused,
 )
 from civic.extensions import db
+from civic.forms import digits
 from civic.permissions import public, requires, user_can
 from civic.territory.models import Commune, Quartier
 from civic.viewutil import ConfirmForm, attach_error, change, confirmed, form_status
@@ -225,10 +226,10 @@ def proposals(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     area = request.args.get("quartier", "")
     quartier_id = None
-    if area.isdigit() and len(area) < 10:
+    if digits(area) and len(area) < 10:
         quartier_id = int(area)
     theme = request.args.get("theme", "")
-    theme_id = int(theme) if theme.isdigit() and len(theme) < 10 else None
+    theme_id = int(theme) if digits(theme) and len(theme) < 10 else None
     status = request.args.get("statut", "")
     text = request.args.get("q", "")[:100]
     page = _page()

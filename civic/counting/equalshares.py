@@ -45,7 +45,10 @@ def tool_order(ids: Sequence[str]) -> list[int]:
 
     def is_index(x: str) -> bool:
         return (
-            x.isdigit() and (x == "0" or not x.startswith("0")) and int(x) < 2**32 - 1
+            x.isascii()
+            and x.isdigit()
+            and (x == "0" or not x.startswith("0"))
+            and int(x) < 2**32 - 1
         )
 
     numeric = sorted(

@@ -45,7 +45,7 @@ def draw_key(seed: str, project_id: str) -> str:
 
 def _natural(project_id: str) -> tuple[tuple[int, int | str], ...]:
     parts = re.split(r"(\d+)", project_id)
-    return tuple((0, int(x)) if x.isdigit() else (1, x) for x in parts if x)
+    return tuple((0, int(x)) if x.isascii() and x.isdigit() else (1, x) for x in parts if x)
 
 
 def tie_ranks(

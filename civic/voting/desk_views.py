@@ -20,6 +20,7 @@ from wtforms.validators import InputRequired, Length
 from civic.accounts.models import User
 from civic.budgeting.models import Campaign, Envelope
 from civic.extensions import db
+from civic.forms import digits
 from civic.permissions import requires
 from civic.viewutil import attach_error, change
 from civic.voting import desk
@@ -164,7 +165,7 @@ def resident(campaign_id: int, user_id: int):
     if form.is_submitted():
         status = 422
         raw = request.form.getlist("envelopes")
-        chosen = [int(v) for v in raw if v.isdigit() and len(v) < 10]
+        chosen = [int(v) for v in raw if digits(v) and len(v) < 10]
     if form.validate_on_submit():
         try:
             marked = desk.mark_paper_participation(current_user, campaign, person, chosen)

@@ -22,6 +22,7 @@ from civic.accounts.models import User
 from civic.bienveilleurs.services import Cell, suppress_table
 from civic.budgeting.models import Campaign, Envelope, Proposal
 from civic.extensions import db
+from civic.forms import digits
 from civic.territory.models import Quartier
 from civic.timeutil import utcnow
 from civic.voting.ballots import ballot_lookup, chain, normalise_receipt, parse_choices
@@ -122,7 +123,7 @@ def envelope_results(run: CountRun, *, check_chain: bool = True,
                      fingerprint: str | None = None) -> EnvelopeResults:
     """Read a count run back into what the page shows."""
     document = json.loads(run.output_json)
-    ids = [int(pid) for pid in document["projects"] if pid.isdigit()]
+    ids = [int(pid) for pid in document["projects"] if digits(pid)]
     proposals = {str(p.id): p for p in db.session.execute(
         select(Proposal).where(Proposal.id.in_(ids))).scalars()} if ids else {}
     other = document["other"]["projects"]

@@ -78,3 +78,14 @@ def test_desk_and_realisation_forms_survive_generated_input(app, client, fuzz_wo
     with app.app_context():
         # One agent's keyings alone never make a ballot; the reconciliation may make one.
         assert db.session.scalar(select(func.count()).select_from(Ballot)) <= 1
+
+
+def test_a_digit_that_is_not_0_to_9_is_refused_not_a_500(app, client, fuzz_world):
+    """The fuzzer's find: "²" passes str.isdigit() but not int()."""
+    login(client, "fuzz@example.org")
+    url = fuzz_world[0]
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    resp = client.post(url, data={"csrf_token": token, "envelopes": "²"})
+    assert resp.status_code < 500
+    campaigns = "/budget-participatif/campagnes/1/propositions"
+    assert client.get(f"{campaigns}?quartier=²&theme=²").status_code < 500
